@@ -1,0 +1,34 @@
+"""The ``shopassist`` command line: one Typer sub-app per group, joined here."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import catalog as _catalog
+from api.cli import evaluate as _evaluate
+from api.cli import nlu as _nlu
+from api.cli import serve as _serve
+from api.cli import train as _train
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="shopassist",
+    help="ShopAssist: a self-hosted conversational shopping assistant.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("ingest")(_catalog.ingest)
+app.command("search")(_catalog.search)
+app.command("serve")(_serve.serve)
+app.command("setup", help="Ingest the demo catalog and train what is missing (what `make run` does).")(
+    _serve.setup
+)
+app.add_typer(_train.app, name="train", help="Train models into the data dir.")
+app.add_typer(_evaluate.app, name="eval", help="Measure quality and speed; prints one JSON line.")
+app.add_typer(_nlu.app, name="nlu", help="Parse messages with the NLU model; export staff labels.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,62 @@
+"""The one place that reads the environment (``SHOPASSIST_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """ShopAssist settings; every field can be set as ``SHOPASSIST_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPASSIST_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="database, indexes and trained models")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/shopassist.db"
+    )
+    chroma_path: Path | None = Field(default=None, description="Chroma PersistentClient folder")
+    chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
+    chroma_collection: str = "products"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    encoder: Literal["minilm", "hashing"] = Field(
+        default="minilm", description="text encoder; 'hashing' is a tiny deterministic one for tests"
+    )
+    demo_catalog: Path = Field(default=Path("data/demo/catalog.jsonl"))
+    fusion: Literal["rrf", "blend"] = "blend"
+    fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="dense weight in the blend")
+    max_inmemory_vectors: int = Field(
+        default=2_000_000, description="above this, dense search goes to Chroma instead of numpy"
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shopassist.db').as_posix()}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or (self.data_dir / "chroma")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
