@@ -14,7 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Product", "SearchFilters", "SORTS", "FILTER_FIELDS", "ATTRIBUTE_FILTERS", "normalize_text_value"]
+__all__ = [
+    "Product",
+    "SearchFilters",
+    "SORTS",
+    "FILTER_FIELDS",
+    "ATTRIBUTE_FILTERS",
+    "normalize_text_value",
+    "normalize_category",
+    "category_matches",
+]
 
 #: sort options understood by every search entry point
 SORTS = ("relevance", "price_asc", "price_desc", "rating_desc")
@@ -44,6 +53,11 @@ _ID_OK = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 def normalize_text_value(value: str) -> str:
     """Lower-case, trim and collapse whitespace: the form filters compare on."""
     return _WS.sub(" ", value.strip().lower())
+
+
+def normalize_category(value: str) -> str:
+    """A category path with its levels trimmed and joined by ``" > "`` (case kept)."""
+    return " > ".join(_WS.sub(" ", part.strip()) for part in value.split(">") if part.strip())
 
 
 class Product(BaseModel):
@@ -82,6 +96,11 @@ class Product(BaseModel):
     @classmethod
     def _norm_type(cls, v: str) -> str:
         return normalize_text_value(v)
+
+    @field_validator("category")
+    @classmethod
+    def _norm_category(cls, v: str) -> str:
+        return normalize_category(v)
 
     @field_validator("currency")
     @classmethod
@@ -177,7 +196,7 @@ class SearchFilters(BaseModel):
     def _norm(cls, v: str | None) -> str | None:
         if v is None:
             return None
-        v = normalize_text_value(v)
+        v = normalize_text_value(normalize_category(v))
         return v or None
 
     def active(self) -> dict[str, Any]:
@@ -194,7 +213,12 @@ class SearchFilters(BaseModel):
             return False
         for name in ATTRIBUTE_FILTERS:
             want = getattr(self, name)
-            if want and product.attributes.get(name) != want:
+            if not want:
+                continue
+            have = product.attributes.get(name)
+            if name == "gender" and have == "unisex":
+                continue  # unisex products suit every gender
+            if have != want:
                 return False
         if self.price_min is not None and product.price < self.price_min:
             return False

@@ -1,0 +1,40 @@
+"""The long-lived objects of one process: settings, database, encoder, search index."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.db import Database
+from retrieval import Encoder, HybridIndex, make_encoder, open_chroma_client
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger("shopassist")
+
+
+class Runtime:
+    """Everything a request or a CLI command needs, built once from the settings."""
+
+    def __init__(self, settings: Settings, *, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.resolved_database_url)
+        self.encoder = encoder or make_encoder(settings.encoder)
+        client = open_chroma_client(
+            path=None if settings.chroma_url else Path(settings.resolved_chroma_path), url=settings.chroma_url
+        )
+        self.index = HybridIndex(
+            encoder=self.encoder,
+            client=client,
+            collection=settings.chroma_collection,
+            index_dir=settings.index_dir,
+            fusion=settings.fusion,
+            alpha=settings.fusion_alpha,
+            max_inmemory_vectors=settings.max_inmemory_vectors,
+        )
+
+    def close(self) -> None:
+        self.index.close()
+        self.db.dispose()
