@@ -90,7 +90,7 @@ PRICE_RANGES_USD: dict[str, tuple[float, float]] = {
     "Briefs": (5, 25),
     "Casual Shoes": (25, 150),
     "Deodorant": (3, 15),
-    "Dresses": (10, 120),
+    "Dresses": (8, 120),
     "Earrings": (5, 60),
     "Flats": (15, 80),
     "Flip Flops": (5, 40),
@@ -113,7 +113,7 @@ PRICE_RANGES_USD: dict[str, tuple[float, float]] = {
     "Trousers": (20, 100),
     "Tshirts": (5, 45),
     "Wallets": (10, 80),
-    "Watches": (40, 400),
+    "Watches": (20, 400),
 }
 
 GENDER_WORDS = frozenset({"Men", "Women", "Unisex", "Boys", "Girls", "Kids", "Boy", "Girl"})
@@ -122,10 +122,14 @@ GENDERS = {"Men": "men", "Women": "women", "Boys": "boys", "Girls": "girls", "Un
 MIN_BRAND_COUNT = 3
 #: colour words that never continue a brand ("Royal Diadem White ...", "Red Tape Black Men ...")
 COLOUR_WORDS = frozenset(
-    "beige black blue brown cream gold golden green grey maroon multi navy olive orange "
-    "pink purple red silver tan white yellow".split()
-)
+    {
+        "beige", "black", "blue", "brown", "cream", "gold", "golden", "green", "grey", "maroon", "multi",
+        "navy", "olive", "orange", "pink", "purple", "red", "silver", "tan", "white", "yellow",
+    }
+)  # fmt: skip
 MAX_BRAND_WORDS = 3
+#: rarer (articleType, gender) pairs are treated as label errors
+MIN_GENDER_COUNT = 3
 #: a trusted brand this many times as common as its extension absorbs it
 PARENT_BRAND_RATIO = 5
 #: a name prefix grows by a word while this share of names with it continue alike
@@ -363,6 +367,11 @@ class BrandVocabulary:
         brand = brand_before_gender(title)
         if brand is None:
             brand = self._brand_without_gender_word(title)
+        else:
+            # a gender word inside a brand: "Mr. Men Printed T-shirt" -> "Mr.Men"
+            longer = " ".join(title.split()[: len(brand.split()) + 1])
+            if self.is_trusted(longer) and self.count(longer) > self.count(brand):
+                brand = longer
         if not self.is_trusted(brand):
             words = brand.split()
             while len(words) > 1 and words[-1].lower() in COLOUR_WORDS:
@@ -455,7 +464,8 @@ def round_price(value: float, low: float, high: float) -> float:
     inside = [c for c in candidates if low <= c <= high]
     if not inside:
         inside = [math.floor(high) - 1 + 0.99]
-    return round(min(inside, key=lambda c: (abs(c - value), c)), 2)
+    best: float = min(inside, key=lambda c: (abs(c - value), c))
+    return round(best, 2)
 
 
 def draw_price(rng: random.Random, model: PriceModel) -> float:
@@ -505,14 +515,21 @@ def image_ok(path: Path) -> bool:
 
 
 def eligible(rows: Sequence[SourceRow], fashion_dir: Path) -> list[SourceRow]:
-    """Rows worth shipping: a known type under its usual category, a name, a 60x80 photo."""
+    """Rows worth shipping: a known type under its usual category, a name, a 60x80 photo.
+
+    A gender that fewer than ``MIN_GENDER_COUNT`` products of a type carry is taken
+    for a label error (the one pair of men's "Heels" is a pair of casual shoes).
+    """
     modal = modal_categories(rows)
+    genders = Counter((row.article_type, row.gender) for row in rows)
     seen: set[str] = set()
     out: list[SourceRow] = []
     for row in rows:
         if row.id in seen or row.article_type not in PRODUCT_TYPES:
             continue
         if (row.master_category, row.sub_category) != modal[row.article_type]:
+            continue
+        if genders[(row.article_type, row.gender)] < MIN_GENDER_COUNT:
             continue
         if len(row.title.split()) < 2 or (row.width, row.height) != IMAGE_SIZE:
             continue
@@ -521,6 +538,32 @@ def eligible(rows: Sequence[SourceRow], fashion_dir: Path) -> list[SourceRow]:
         seen.add(row.id)
         out.append(row)
     return out
+
+
+class Variety:
+    """How often colours, genders, brands and names have been picked already."""
+
+    def __init__(self, brands: dict[str, str]) -> None:
+        self.brands = brands
+        self.colours: Counter[str] = Counter()
+        self.genders: Counter[str] = Counter()
+        self.brand_counts: Counter[str] = Counter()
+        self.titles: Counter[str] = Counter()
+
+    def cost(self, row: SourceRow) -> float:
+        """Lower for a product that adds variety; gender counts half, a repeated name heavily."""
+        return (
+            self.colours[row.colour]
+            + self.brand_counts[self.brands[row.id].lower()]
+            + 0.5 * self.genders[row.gender]
+            + 10 * self.titles[row.title.lower()]
+        )
+
+    def add(self, row: SourceRow) -> None:
+        self.colours[row.colour] += 1
+        self.genders[row.gender] += 1
+        self.brand_counts[self.brands[row.id].lower()] += 1
+        self.titles[row.title.lower()] += 1
 
 
 def select_products(
@@ -544,32 +587,15 @@ def select_products(
     for article_type in sorted(PRODUCT_TYPES):
         pool = sorted(by_type.get(article_type, []), key=lambda r: int(r.id))
         random.Random(f"{seed}:{article_type}").shuffle(pool)
-        colours: Counter[str] = Counter()
-        genders: Counter[str] = Counter()
-        brand_counts: Counter[str] = Counter()
-        titles: Counter[str] = Counter()
+        variety = Variety(brands)
         picked: list[SourceRow] = []
         while len(picked) < per_type and pool:
-
-            def cost(item: tuple[int, SourceRow]) -> tuple[float, int]:
-                i, r = item
-                score = (
-                    colours[r.colour]
-                    + brand_counts[brands[r.id].lower()]
-                    + 0.5 * genders[r.gender]
-                    + 10 * titles[r.title.lower()]
-                )
-                return score, i
-
-            index, row = min(enumerate(pool), key=cost)
-            pool.pop(index)
+            index = min(range(len(pool)), key=lambda i: (variety.cost(pool[i]), i))
+            row = pool.pop(index)
             if not image_ok(fashion_dir / row.image):
                 continue
             picked.append(row)
-            colours[row.colour] += 1
-            genders[row.gender] += 1
-            brand_counts[brands[row.id].lower()] += 1
-            titles[row.title.lower()] += 1
+            variety.add(row)
         if len(picked) < per_type:
             raise ValueError(f"only {len(picked)} usable products of type {article_type!r}")
         chosen.extend(picked)
@@ -730,8 +756,12 @@ def build(source: Path, out: Path, *, seed: int, per_type: int, inr_per_usd: flo
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--source", type=Path, required=True, help="folder holding fashion-small/ and fashion-priced/")
-    parser.add_argument("--out", type=Path, default=Path("data/demo"), help="output folder (default: data/demo)")
+    parser.add_argument(
+        "--source", type=Path, required=True, help="folder holding fashion-small/ and fashion-priced/"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("data/demo"), help="output folder (default: data/demo)"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--per-type", type=int, default=DEFAULT_PER_TYPE, help="products per article type")
     parser.add_argument("--inr-per-usd", type=float, default=DEFAULT_INR_PER_USD)
@@ -741,7 +771,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.source, args.out, seed=args.seed, per_type=args.per_type, inr_per_usd=args.inr_per_usd
     )
     agreement = summary["brand_agreement"]
-    print(f"products: {summary['n_products']} (from {summary['eligible']} eligible), brands: {summary['brands']}")
+    print(
+        f"products: {summary['n_products']} (from {summary['eligible']} eligible), "
+        f"brands: {summary['brands']}"
+    )
     print("per type: " + ", ".join(f"{t} {n}" for t, n in summary["per_type"].items()))
     print(f"images: {summary['image_bytes'] / 1e6:.2f} MB, unreadable: {len(summary['bad_images'])}")
     print(

@@ -1,0 +1,47 @@
+"""``shopassist serve`` and ``shopassist setup``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli._common import fail, progress_bar, quiet_libraries, runtime, settings
+
+
+def setup() -> None:
+    """Ingest the bundled demo catalog when the database has no products, and train missing models."""
+    cfg = settings()
+    with runtime() as rt:
+        if rt.index.n_active == 0:
+            path = Path(cfg.demo_catalog)
+            if not path.is_file():
+                raise fail(f"demo catalog {path} not found; ingest a catalog with `shopassist ingest FILE`")
+            from assistant.catalog import ingest_catalog
+
+            with progress_bar(f"ingest demo catalog {path}") as update:
+                report = ingest_catalog(path=path, db=rt.db, index=rt.index, progress=update)
+            typer.echo(
+                f"demo catalog: {report.n_valid} products in {report.wall_s:.1f} s "
+                f"({report.products_per_s:.0f} products/s), {report.n_errors} bad rows"
+            )
+        else:
+            typer.echo(f"catalog: {rt.index.n_active} active products (version {rt.index.version})")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default from SHOPASSIST_HOST)")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="port (default from SHOPASSIST_PORT)")
+    ] = None,
+) -> None:
+    """Serve the API (and the widget) with uvicorn."""
+    import uvicorn
+
+    from api.app import create_app
+
+    quiet_libraries()
+    cfg = settings()
+    app = create_app(cfg)
+    uvicorn.run(app, host=host or cfg.host, port=port or cfg.port, log_level=cfg.log_level)
