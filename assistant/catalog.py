@@ -100,6 +100,7 @@ def _store_rows(db: Database, products: Sequence[Product], *, source: str) -> in
     """Insert or update product rows; price changes (and first prices) go to price history."""
     changes = 0
     now = utcnow()
+    history: list[PriceHistoryRow] = []
     with db.session() as s:
         existing = {
             r.id: r for r in s.scalars(select(ProductRow).where(ProductRow.id.in_([p.id for p in products])))
@@ -111,20 +112,24 @@ def _store_rows(db: Database, products: Sequence[Product], *, source: str) -> in
                 row = ProductRow(id=p.id, created_at=now)
                 _apply(row, p, chash)
                 s.add(row)
-                s.add(
+                history.append(
                     PriceHistoryRow(
                         product_id=p.id, price=p.price, currency=p.currency, observed_at=now, source=source
                     )
                 )
                 continue
             if abs(row.price - p.price) > 1e-9 or row.currency != p.currency:
-                s.add(
+                history.append(
                     PriceHistoryRow(
                         product_id=p.id, price=p.price, currency=p.currency, observed_at=now, source=source
                     )
                 )
                 changes += 1
             _apply(row, p, chash)
+        # no relationship() links the two tables, so the unit of work does not order their INSERTs:
+        # write the product rows first, or the price rows break the foreign key
+        s.flush()
+        s.add_all(history)
     return changes
 
 

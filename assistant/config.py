@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     )
     demo_catalog: Path = Field(default=Path("data/demo/catalog.jsonl"))
     fusion: Literal["rrf", "blend"] = "blend"
-    fusion_alpha: float = Field(default=0.5, ge=0, le=1, description="dense weight in the blend")
+    fusion_alpha: float = Field(default=0.4, ge=0, le=1, description="dense weight in the blend")
     max_inmemory_vectors: int = Field(
         default=2_000_000, description="above this, dense search goes to Chroma instead of numpy"
     )

@@ -111,7 +111,8 @@ class MiniLMEncoder:
 
     def encode_query(self, text: str) -> Vectors:
         with self._lock:
-            return self._forward([text or " "])[0]
+            out: Vectors = self._forward([text or " "])[0]
+        return out
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

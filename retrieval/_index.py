@@ -88,7 +88,7 @@ class HybridIndex:
         collection: str = "products",
         index_dir: Path | None = None,
         fusion: Literal["rrf", "blend"] = "blend",
-        alpha: float = 0.5,
+        alpha: float = 0.4,
         dense_floor: float = 0.5,
         dense_strategy: Literal["auto", "numpy", "chroma"] = "auto",
         max_inmemory_vectors: int = 2_000_000,
@@ -396,6 +396,8 @@ class HybridIndex:
         mode: str,
         candidate_rows: npt.NDArray[np.int64] | None,
         timings: dict[str, float],
+        *,
+        need_coverage: bool = True,
     ) -> tuple[npt.NDArray[np.int64], Any, Any, Any, Any, int]:
         """Rows passing the filters with their fused, lexical and dense scores and term coverage."""
         if mode not in MODES:
@@ -409,21 +411,20 @@ class HybridIndex:
         rows = np.flatnonzero(mask).astype(np.int64)
         timings["filter_ms"] = _now_ms(t0)
         n_rows = len(rows)
-        zeros = np.zeros(n_rows)
+        zeros: Any = np.zeros(n_rows)
         if not query.strip() or n_rows == 0:
             return rows, zeros, zeros, zeros, np.zeros(n_rows, np.int16), 0
-        lexical, coverage, n_terms = zeros, np.zeros(n_rows, np.int16), 0
+        lexical: Any = zeros
+        coverage: Any = np.zeros(n_rows, np.int16)
+        n_terms = 0
         if mode != "dense":
             t0 = time.perf_counter()
             tokens = self._lexical.query_tokens(query)
             n_terms = len(tokens)
             if tokens:
                 lexical = self._lexical.scores(tokens)[rows]
-                coverage = (
-                    self._lexical.coverage(tokens)[rows]
-                    if mode == "hybrid" or n_terms > 1
-                    else ((lexical > 0).astype(np.int16))
-                )
+                if need_coverage:
+                    coverage = self._lexical.coverage(tokens)[rows]
             timings["lexical_ms"] = _now_ms(t0)
         dense = zeros
         if mode != "bm25":
@@ -460,7 +461,9 @@ class HybridIndex:
         cand = None
         if candidate_ids is not None:
             cand = np.asarray([self._row[i] for i in candidate_ids if i in self._row], dtype=np.int64)
-        rows, fused, *_ = self._score(query, filters or SearchFilters(), mode, cand, timings)
+        rows, fused, *_ = self._score(
+            query, filters or SearchFilters(), mode, cand, timings, need_coverage=False
+        )
         if len(rows) == 0:
             return []
         top = _top_k(fused, k)

@@ -55,7 +55,6 @@ PLURALIA_TANTUM = frozenset(
         "cosmetics",
         "electronics",
         "toiletries",
-        "dumbbells",  # sold as a pair
     }
 )
 
@@ -87,7 +86,17 @@ _IRREGULAR_PLURAL = {
     "bookshelf": "bookshelves",
     "tv": "tvs",
     "pc": "pcs",
+    "lens": "lenses",
+    "stylus": "styluses",
+    "gps": "gps",
 }
+# -ie nouns whose plural -ies must not become -y
+_IE_WORDS = frozenset(
+    {"hoodie", "beanie", "onesie", "scrunchie", "cookie", "movie", "brownie", "selfie", "smoothie", "pixie",
+     "bootie", "necktie", "lingerie", "talkie", "walkie", "kiltie", "goalie", "bustier", "rookie", "sortie",
+     "calorie", "zombie", "tie", "pie", "koozie", "beastie", "boogie", "indie", "veggie", "birdie", "gillie",
+     "bikie", "nightie", "cami", "hippie", "techie", "auntie", "bestie", "cutie", "genie", "mountie"}
+)
 _IRREGULAR_SINGULAR = {v: k for k, v in _IRREGULAR_PLURAL.items()}
 # words ending in -s / -ss / -us / -is that are singular already
 _SINGULAR_S = frozenset(
@@ -139,7 +148,6 @@ _SINGULAR_S = frozenset(
         "vans",
         "converse",
         "chanel",
-        "kurtis",
     }
 )
 # -oes words whose singular ends in -oe, not -o
@@ -151,9 +159,11 @@ def _singular_word(word: str) -> str:
     low = w.lower()
     if low in _IRREGULAR_SINGULAR:
         return _IRREGULAR_SINGULAR[low]
-    if low in PLURALIA_TANTUM or low in _SINGULAR_S or len(low) <= 3:
+    if low in PLURALIA_TANTUM or low in _SINGULAR_S or len(low) <= 2:
         return w
-    if low.endswith("ies") and len(low) > 4 and low[-4] not in "aeiou":
+    if low.endswith("ies") and (low[:-1] in _IE_WORDS or len(low) <= 4):
+        return w[:-1]
+    if low.endswith("ies") and low[-4] not in "aeiou":
         return w[:-3] + "y"
     if low.endswith("oes"):
         if low in _OE_WORDS or low.endswith("shoes"):
@@ -161,7 +171,7 @@ def _singular_word(word: str) -> str:
         return w[:-2]
     if low.endswith(("sses", "xes", "zes", "ches", "shes")):
         return w[:-2]
-    if low.endswith("ss") or low.endswith("us") or low.endswith("is"):
+    if low.endswith(("ss", "us")):
         return w
     if low.endswith("s") and not low.endswith("'s"):
         return w[:-1]
@@ -190,6 +200,8 @@ def _plural_word(word: str) -> str:
         return word
     if low in _IRREGULAR_PLURAL:
         return _IRREGULAR_PLURAL[low]
+    if low.endswith("ie") and low in _IE_WORDS:
+        return word + "s"
     if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
         return word[:-1] + "ies"
     if low.endswith(("s", "x", "z", "ch", "sh")):

@@ -131,6 +131,7 @@ class _Group:
         self.last = ""  # kind of the last token: unit, teen, tens, hundred, scale, digit
         self.used = False
         self.fraction = 0.0
+        self.after_and = False  # an "and" came right before this group began
 
     def value(self) -> float:
         return self.total + self.current + self.fraction
@@ -142,13 +143,19 @@ def _read_groups(tokens: list[str]) -> list[_Group] | None:
     g = _Group()
     i = 0
     n = len(tokens)
+    saw_and = False
+    and_before = False
 
     def start_new() -> _Group:
         groups.append(g)
-        return _Group()
+        new = _Group()
+        new.after_and = and_before
+        return new
 
     while i < n:
         t = tokens[i]
+        if t not in _FILLER and t not in {"and", ","}:
+            and_before, saw_and = saw_and, False
         if t in _FILLER or t in {"and", ","}:
             # "ten and a half"
             if t == "and" and i + 2 < n + 1 and tokens[i + 1 : i + 3] in (["a", "half"], ["an", "half"]):
@@ -156,6 +163,8 @@ def _read_groups(tokens: list[str]) -> list[_Group] | None:
                 g.used = True
                 i += 3
                 continue
+            if t == "and":
+                saw_and = True
             i += 1
             continue
         if t in {"a", "an"}:
@@ -291,6 +300,8 @@ def parse_number(text: str) -> float | None:
     values = [g.value() for g in groups]
     if len(values) == 1:
         return values[0]
+    if any(g.after_and for g in groups[1:]):
+        return None  # "between 200 and 400" is two numbers
     # digits read one by one ("one zero four five two")
     if all(v.is_integer() and 0 <= v <= 9 for v in values):
         return float("".join(str(int(v)) for v in values))

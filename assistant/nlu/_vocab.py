@@ -14,7 +14,7 @@ import importlib
 import json
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,9 +294,9 @@ BUILTIN_CATEGORIES: tuple[Category, ...] = (
          "body butter", "body oil", "body wash", "shower gel", "bar soap", "hand soap", "hand cream",
          "body scrub", "bath bomb", "makeup brush", "brush set", "makeup sponge", "beauty blender",
          "makeup remover", "micellar water", "cotton pads", "electric razor", "razor", "shaving cream",
-         "aftershave", "beard oil", "beard trimmer", "hair clipper", "epilator", "electric toothbrush",
+         "aftershave", "beard oil", "beard trimmer", "hair clippers", "epilator", "electric toothbrush",
          "toothbrush", "toothpaste", "whitening strips", "makeup bag", "makeup mirror", "lash curler",
-         "false eyelashes", "tweezer", "nail file", "lip scrub", "face roller", "gua sha",
+         "false eyelashes", "tweezers", "nail file", "lip scrub", "face roller", "gua sha",
          "facial cleansing brush", "self tanner", "hair color", "hair dye", "makeup kit", "skincare set",
          "gift set", "perfume gift set", "lip kit", "highlighter palette", "foot cream", "body spray"),
         ("maybelline", "l'oreal", "loreal", "revlon", "nyx", "mac", "clinique", "estee lauder", "lancome",
@@ -576,9 +576,27 @@ BUILTIN_COLORS: tuple[str, ...] = (
     "grey melange", "sea green", "turquoise blue", "coffee brown", "mushroom brown", "skin", "steel",
     "off white", "nude pink", "charcoal black", "bone", "linen white", "vanilla", "sepia", "caramel",
 )
+#: brands that are also everyday words ("nothing over 600", "I guess", "for my brother"): not
+#: used to fill templates, so the tagger never learns to mark those words as brands
+_AMBIGUOUS_BRANDS = frozenset(
+    {
+        "article", "away", "only", "express", "loft", "next", "w", "on", "nothing", "boat", "noise", "sugar",
+        "plum", "metro", "campus", "liberty", "secret", "native", "instant", "dash", "head", "ping", "smith",
+        "bell", "sg", "ty", "cos", "vip", "safari", "purple", "rh", "hay", "branch", "ge", "ring", "kindle",
+        "pixel", "command", "coop", "rivet", "benefit", "degree", "nest", "arena", "crucial", "brother",
+        "sharp", "blink", "keen", "reef", "journeys", "guess", "fellow", "made in", "our place", "polo",
+        "giant", "whoop",
+    }
+)
 # (a few pattern words — floral, striped, plaid, camo — are tagged as the colour slot, as shops file them)
 
 _GENDER_WORDS = ("men", "women", "boys", "girls", "unisex")
+
+BUILTIN_CATEGORIES = tuple(
+    replace(cat, brands=tuple(b for b in cat.brands if b not in _AMBIGUOUS_BRANDS),
+            product_types=tuple(t for t in cat.product_types if t not in {"ups", "nas"}))
+    for cat in BUILTIN_CATEGORIES
+)
 
 
 def builtin_vocabulary() -> CatalogVocabulary:

@@ -1,0 +1,49 @@
+# ShopAssist — `make run` serves the demo, `make test` is what CI runs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run setup serve test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, ingest the demo catalog, train what is missing, serve on http://127.0.0.1:8000
+run: install
+	$(BIN)/shopassist setup
+	$(BIN)/shopassist serve
+
+setup: install
+	$(BIN)/shopassist setup
+
+serve: install
+	$(BIN)/shopassist serve
+
+## test: ruff, mypy and pytest (what CI runs)
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	@bash scripts/run_pytest.sh $(BIN)/python
+
+## bench: long quality and speed measurements (writes benchmarks/RESULTS.md)
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+"""``python -m api`` runs the ``shopassist`` CLI."""
+
+from api.cli import main
+
+main()
