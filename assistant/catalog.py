@@ -240,7 +240,7 @@ def ingest_catalog(
                 break
             batch = to_embed[start : start + batch_size]
             t0 = time.perf_counter()
-            vectors = index.encoder.encode([p.search_text() for p in batch], batch_size=64)
+            vectors = index.encoder.encode([p.embedding_text() for p in batch], batch_size=64)
             report.encode_s += time.perf_counter() - t0
             work.put((batch, np.asarray(vectors, dtype=np.float32)))
             report.n_reembedded += len(batch)

@@ -169,7 +169,7 @@ class HybridIndex:
         if not products:
             return
         if vectors is None:
-            vectors = self.encoder.encode([p.search_text() for p in products])
+            vectors = self.encoder.encode([p.embedding_text() for p in products])
         if vectors.shape != (len(products), self.encoder.dim):
             raise ValueError(f"expected vectors of shape {(len(products), self.encoder.dim)}")
         self._chroma_upsert(products, vectors, active=active)

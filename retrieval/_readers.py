@@ -287,7 +287,7 @@ def _header_cells(head: str, delimiter: str) -> list[str]:
 
 
 def _column_name(raw: str, fmt: str) -> str:
-    name = _WS.sub(" ", raw.replace("\ufeff", "").strip().lower())
+    name = _WS.sub(" ", raw.strip().lstrip("\ufeff").strip().lower())
     if fmt == "gmc":
         if name.startswith("g:"):
             name = name[2:].strip()
@@ -440,6 +440,11 @@ def _clip(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown(value: object) -> str:
+    """A value for a message: text quoted (and clipped), a JSON number or boolean as written."""
+    return repr(_clip(value)) if isinstance(value, str) else _clip(json.dumps(value))
+
+
 def _parse_number(text: str) -> float | None:
     """A plain or grouped number: ``1299``, ``1,299.00``, ``1.299,00``, ``1 299,5``, ``12,50``."""
     t = re.sub(r"[\s'’\u00a0\u202f]", "", text)
@@ -497,20 +502,20 @@ def _parse_bool(raw: str, label: str) -> bool:
 
 def _parse_rating(raw: object) -> float:
     if isinstance(raw, bool):
-        raise _Problem(f"rating {raw!r} is not a number")
+        raise _Problem(f"rating {_shown(raw)} is not a number")
     if isinstance(raw, int | float):
         value: float | None = float(raw) if math.isfinite(raw) else None
     else:
         value = _parse_number(str(raw).strip())
     if value is None:
-        raise _Problem(f"rating {_clip(raw)!r} is not a number")
+        raise _Problem(f"rating {_shown(raw)} is not a number")
     if not 0 <= value <= 5:
-        raise _Problem(f"rating {_clip(raw)!r} is out of range 0..5")
+        raise _Problem(f"rating {_shown(raw)} is out of range 0..5")
     return value
 
 
 def _parse_count(raw: object, label: str) -> int:
-    bad = _Problem(f"{label} {_clip(raw)!r} is not a whole number")
+    bad = _Problem(f"{label} {_shown(raw)} is not a whole number")
     if isinstance(raw, bool):
         raise bad
     if isinstance(raw, int):
@@ -798,7 +803,7 @@ def _jsonl_data(obj: dict[str, Any]) -> dict[str, Any]:
         if currency:
             data["currency"] = currency
     elif price < 0:
-        raise _Problem(f"price {price!r} is negative")
+        raise _Problem(f"price {_shown(price)} is negative")
     stock = obj.get("in_stock")
     if isinstance(stock, str):
         data["in_stock"] = _parse_bool(stock, "in_stock")

@@ -143,8 +143,22 @@ class Product(BaseModel):
         return self
 
     # ------------------------------------------------------------------ helpers
+    def embedding_text(self) -> str:
+        """Short text for the dense encoder: the title plus the key facets it does not already name."""
+        parts = [self.title]
+        low = self.title.lower()
+        if self.brand and self.brand.lower() not in low:
+            parts.append(self.brand)
+        if self.product_type and self.product_type not in low:
+            parts.append(self.product_type)
+        for name in ("color", "material", "gender"):
+            value = self.attributes.get(name)
+            if value and value not in low:
+                parts.append(value)
+        return " ".join(parts)
+
     def search_text(self) -> str:
-        """Text that the lexical and dense indexes see."""
+        """Text that the lexical index sees: title, facets, category path and the start of the description."""
         parts = [self.title]
         if self.brand and self.brand.lower() not in self.title.lower():
             parts.append(self.brand)

@@ -84,12 +84,12 @@ _GENDER_INDEX = SpellIndex(GENDER_WORDS, min_length=4)
 _SORT_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("high to low", "highest to lowest", "descending", "most expensive", "priciest", "highest price",
       "highest priced", "most pricey", "priciest", "most costly", "dearest", "expensive first",
-      "highest cost", "premium"), "price_desc"),
+      "highest cost", "premium", "high end", "highest end", "high - end", "highest - end", "luxury"), "price_desc"),
     (("low to high", "lowest to highest", "ascending", "cheap", "least expensive", "lowest price",
       "lowest priced", "most affordable", "affordable", "budget", "inexpensive", "lowest cost",
       "least pricey", "cheapo", "value"), "price_asc"),
     (("rated", "rating", "review", "best", "top", "highest", "popular", "favorite", "favourite",
-      "5 star", "five star", "acclaimed", "loved"), "rating_desc"),
+      "star", "acclaimed", "loved"), "rating_desc"),
     (("price", "cost", "expensive", "pricey"), "price_asc"),
 )
 
@@ -250,9 +250,17 @@ def parse_gender(text: str) -> str | None:
     return None
 
 
+_SORT_WORDS = SpellIndex(
+    ("cheapest", "cheap", "cheaper", "expensive", "priciest", "pricey", "price", "prices", "priced", "lowest",
+     "highest", "rated", "rating", "ratings", "reviewed", "reviews", "best", "least", "most", "affordable",
+     "costly", "cost", "popular", "stars", "budget", "descending", "ascending", "inexpensive", "premium"),
+    min_length=4,
+)
+
+
 def parse_sort(text: str) -> str | None:
     """A superlative to a sort order ("cheapest" -> price_asc), or None."""
-    t = " ".join(_tokens(text))
+    t = " ".join(_SORT_WORDS.correct(w) or w for w in _tokens(text))
     if not t:
         return None
     if ("least" in t or "less" in t) and ("expensive" in t or "pricey" in t or "costly" in t):
@@ -265,15 +273,17 @@ def parse_sort(text: str) -> str | None:
 
 def _ordinal_tokens(tokens: list[str]) -> list[int]:
     """Ordinals in one span (no list separators inside)."""
-    toks = [t for t in tokens if t not in {"the", "one", "ones", "item", "items", "option", "options",
-                                          "number", "no", "no.", "#", "product", "choice", "to", "from",
-                                          "of", "them", "pick", "result", "results", "on", "in", "list"}]
+    toks = [t for t in tokens if t not in {"the", "item", "items", "option", "options", "number", "no", "no.",
+                                          "#", "product", "choice", "from", "of", "them", "pick", "result",
+                                          "results", "on", "in", "list"}]
+    if len(toks) > 1:
+        toks = [t for t in toks if t not in {"one", "ones"}] or toks
     if not toks:
         return []
     last_words = {"last", "final", "bottom"}
     if any(t in last_words for t in toks):
         idx = next(i for i, t in enumerate(toks) if t in last_words)
-        before = toks[:idx]
+        before = [t for t in toks[:idx] if t != "to"]
         after = toks[idx + 1 :]
         # "second to last", "second last", "2nd last" -> -2
         if before:

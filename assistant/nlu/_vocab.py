@@ -130,7 +130,7 @@ SIZE_KINDS: dict[str, tuple[str, ...]] = {
                "75 inch", "85 inch", "13 inch", "14 inch", "15 inch", "16 inch", "17 inch"),
     "storage": ("64gb", "128gb", "256gb", "512gb", "1tb", "2tb", "4tb", "32gb", "16gb", "8gb"),
     "volume": ("30ml", "50ml", "100ml", "150ml", "200ml", "250ml", "500ml", "1l", "1.7l", "2l", "3 quart",
-               "6 quart", "8 quart", "12 oz", "16 oz", "20 oz", "32 oz", "40 oz"),
+               "6 quart", "8 quart", "12oz", "16oz", "20oz", "32oz", "40oz"),
     "kids": ("2t", "3t", "4t", "5t", "4", "6", "8", "10", "12", "newborn", "0-3 months", "6-12 months"),
     "generic": ("small", "medium", "large", "xl", "mini", "standard", "compact", "oversized"),
     "ball": ("size 3", "size 4", "size 5", "5", "7", "official size"),
