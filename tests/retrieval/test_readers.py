@@ -472,6 +472,19 @@ def test_shopify_rows_of_a_handle_must_be_consecutive(tmp_path: Path) -> None:
     ]
 
 
+def test_shopify_archived_and_unpublished(tmp_path: Path) -> None:
+    with_status = "Handle,Title,Variant Price,Status\nmug,Mug,5,archived\nbowl,Bowl,7,Active\n"
+    read = read_catalog(write(tmp_path / "a.csv", with_status))
+    assert [p.id for p in read.products] == ["bowl"]
+    assert [str(e) for e in read.errors] == ["row 1 (id 'mug'): product is archived (Status), skipped"]
+    # older exports have no Status column: Published decides
+    no_status = "Handle,Title,Variant Price,Published\nmug,Mug,5,FALSE\nbowl,Bowl,7,TRUE\n"
+    read = read_catalog(write(tmp_path / "b.csv", no_status))
+    assert [p.id for p in read.products] == ["bowl"]
+    (error,) = read.errors
+    assert str(error) == "row 1 (id 'mug'): product is not published (Published), skipped"
+
+
 # --------------------------------------------------------------------------- not a catalog
 
 
