@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from retrieval._readers import CatalogFormatError, RowError, detect_format, iter_catalog
 from sqlalchemy import select
 
 from assistant.db import Database
 from assistant.models import IngestRunRow, PriceHistoryRow, ProductRow, utcnow
 from retrieval import HybridIndex, Product
+from retrieval._readers import CatalogFormatError, RowError, detect_format, iter_catalog
 
 __all__ = ["IngestReport", "ingest_catalog", "product_from_row", "CatalogFormatError"]
 

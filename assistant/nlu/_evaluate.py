@@ -176,7 +176,9 @@ def read_eval_file(path: Path) -> list[Example]:
     return list(_iter_eval_lines(path))
 
 
-def evaluate_examples(model: _Parser, examples: Iterable[Example], *, warmup: int = 5) -> dict[str, float | int]:
+def evaluate_examples(
+    model: _Parser, examples: Iterable[Example], *, warmup: int = 5
+) -> dict[str, float | int]:
     """The metric over in-memory examples."""
     items = list(examples)
     for ex in items[:warmup]:

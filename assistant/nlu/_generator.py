@@ -58,10 +58,32 @@ DEFAULT_INTENT_WEIGHTS: dict[str, float] = {
 }
 
 _KEYBOARD = {
-    "q": "wa", "w": "qes", "e": "wrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok",
-    "o": "ipl", "p": "ol", "a": "qsz", "s": "adwxz", "d": "sfecx", "f": "dgrv", "g": "fhtb",
-    "h": "gjyn", "j": "hkum", "k": "jlim", "l": "kop", "z": "asx", "x": "zsdc", "c": "xdfv",
-    "v": "cfgb", "b": "vghn", "n": "bhjm", "m": "njk",
+    "q": "wa",
+    "w": "qes",
+    "e": "wrd",
+    "r": "etf",
+    "t": "ryg",
+    "y": "tuh",
+    "u": "yij",
+    "i": "uok",
+    "o": "ipl",
+    "p": "ol",
+    "a": "qsz",
+    "s": "adwxz",
+    "d": "sfecx",
+    "f": "dgrv",
+    "g": "fhtb",
+    "h": "gjyn",
+    "j": "hkum",
+    "k": "jlim",
+    "l": "kop",
+    "z": "asx",
+    "x": "zsdc",
+    "c": "xdfv",
+    "v": "cfgb",
+    "b": "vghn",
+    "n": "bhjm",
+    "m": "njk",
 }
 
 Seg = tuple[str, str | None]
@@ -139,7 +161,7 @@ _T: dict[str, tuple[str, ...]] = {
         "(i'm|i am) after {np}",
         "do you guys have {np} {post}",
         "need {np} {post}",
-        "need {np} for (my|our) (living room|bedroom|kitchen|office|apartment|new place|dorm|trip|wedding|vacation)",
+        "need {np} for (my|our) (living room|bedroom|kitchen|office|apartment|new place|dorm|trip|wedding)",
         "(i'm|we're) (moving|redecorating) and need {np}",
         "(show|list|browse) {np_pl}",
         "{np_pl} please",
@@ -347,7 +369,7 @@ _T: dict[str, tuple[str, ...]] = {
         "(what|which) {type} (should i get|is worth it|would suit me)[?]",
         "[(can you )]recommend something {price}",
         "i'm not sure what (i want|to get)[,] (any ideas|can you help)[?]",
-        "(what|which) {np_bare} (would you|do you) recommend for (a beginner|everyday use|travel|work|the gym|a small space)[?]",
+        "(what|which) {np_bare} (would you|do you) recommend for (a beginner|everyday use|travel|work)[?]",
     ),
     "add_to_cart": (
         "add {ord} to [(my )](cart|basket|bag)",
@@ -514,7 +536,7 @@ _T: dict[str, tuple[str, ...]] = {
         "should i wait for a (sale|discount|price drop) on {ord}[?]",
         "is {ord} overpriced[?]",
         "(are there|any) sales coming up on the {brand} {type}[?]",
-        "will (it|the {type}) be cheaper (on|during|around) (black friday|the holidays|cyber monday|next month)[?]",
+        "will (it|the {type}) be cheaper (on|during|around) (black friday|the holidays|next month)[?]",
         "(buy now or wait|wait or buy now)[?]",
         "is the {type} (worth|worth the money|worth it) at this price[?]",
         "how does this price compare to (usual|normal|before)[?]",
@@ -551,7 +573,7 @@ _T: dict[str, tuple[str, ...]] = {
         "set an alert at {amount_max}",
     ),
     "human_handoff": (
-        "(can i|could i|let me) (talk|speak|chat) (to|with) (a|an) (human|person|agent|real person|representative)",
+        "(can i|could i|let me) (talk|speak|chat) (to|with) (a|an) (human|person|agent|representative)",
         "(agent|human|representative|operator)[( please| pls)]",
         "(real|live) (person|agent|human)[( please)]",
         "i want to (speak|talk) to (someone|somebody|a person|a human|an agent|customer service)",
@@ -784,8 +806,15 @@ class ExampleGenerator:
                 brands = tuple(b for b in brands if b in set(only.brands)) or brands
                 materials = tuple(m for m in materials if m in set(only.materials)) or materials
             cats.append(
-                Category(cat.name, types, brands or cat.brands, materials or cat.materials, cat.size_kind,
-                         cat.genders, cat.attributes)
+                Category(
+                    cat.name,
+                    types,
+                    brands or cat.brands,
+                    materials or cat.materials,
+                    cat.size_kind,
+                    cat.genders,
+                    cat.attributes,
+                )
             )
         self.colors: tuple[str, ...] = tuple(c for c in BUILTIN_COLORS if c not in drop_colors)
         if only is not None:
@@ -874,8 +903,13 @@ class ExampleGenerator:
         template = rng.choice(_T[intent])
         if "{gender" in template:
             utt.reserved.add("gender")
-        for name, slot in (("{color}", "color"), ("{material}", "material"), ("{brand}", "brand"),
-                           ("{size}", "size"), ("{sort_pre}", "sort")):
+        for name, slot in (
+            ("{color}", "color"),
+            ("{material}", "material"),
+            ("{brand}", "brand"),
+            ("{size}", "size"),
+            ("{sort_pre}", "sort"),
+        ):
             if name in template:
                 utt.reserved.add(slot)
         self._render(utt, template)
@@ -946,10 +980,32 @@ class ExampleGenerator:
         rng = self.rng
         g = rng.choice(("men", "women", "men", "women", "boys", "girls"))
         words = {
-            "men": ("men", "him", "a man", "guys", "my husband", "my boyfriend", "my dad", "gentlemen",
-                    "my brother", "a guy", "males"),
-            "women": ("women", "her", "a woman", "ladies", "my wife", "my girlfriend", "my mom", "my mother",
-                      "my sister", "a lady", "females"),
+            "men": (
+                "men",
+                "him",
+                "a man",
+                "guys",
+                "my husband",
+                "my boyfriend",
+                "my dad",
+                "gentlemen",
+                "my brother",
+                "a guy",
+                "males",
+            ),
+            "women": (
+                "women",
+                "her",
+                "a woman",
+                "ladies",
+                "my wife",
+                "my girlfriend",
+                "my mom",
+                "my mother",
+                "my sister",
+                "a lady",
+                "females",
+            ),
             "boys": ("boys", "a boy", "my son", "my nephew", "a little boy"),
             "girls": ("girls", "a girl", "my daughter", "my niece", "a little girl"),
         }[g]
@@ -994,8 +1050,11 @@ class ExampleGenerator:
         is_pl = plural if plural is not None else rng.random() < 0.55
         pre: list[Callable[[_Utt], None]] = []
         n_attr = rng.choice((0, 1, 1, 1, 2, 2, 2, 3, 3, 4))
-        options: list[tuple[str, Callable[[_Utt], None]]] = [("brand", self._f_brand), ("color", self._f_color),
-                                                             ("material", self._f_material)]
+        options: list[tuple[str, Callable[[_Utt], None]]] = [
+            ("brand", self._f_brand),
+            ("color", self._f_color),
+            ("material", self._f_material),
+        ]
         if utt.cat.genders:
             options.append(("gender", self._gender_adj))
         if utt.cat.size_kind in {"bed", "rug", "screen", "storage", "volume"}:
@@ -1047,8 +1106,10 @@ class ExampleGenerator:
         for slot, f in opts:
             if done >= k:
                 break
-            if utt.has(slot) or slot in utt.reserved or (
-                slot == "price_max" and (utt.has("price_min") or utt.has("price_max"))
+            if (
+                utt.has(slot)
+                or slot in utt.reserved
+                or (slot == "price_max" and (utt.has("price_min") or utt.has("price_max")))
             ):
                 continue
             if done and rng.random() < 0.3:
@@ -1072,16 +1133,29 @@ class ExampleGenerator:
         rng = self.rng
         s = self._size_value(utt)
         letters = not any(ch.isdigit() for ch in s)
-        cue = rng.choice(("in size", "size", "in a size", "in a") if not letters else ("in size", "size", "in", "in a"))
+        cue = rng.choice(
+            ("in size", "size", "in a size", "in a") if not letters else ("in size", "size", "in", "in a")
+        )
         utt.lit(cue)
         utt.slot(_size_surface(s, utt.spoken, rng), "size", s)
 
     # prices -------------------------------------------------------------------
     def _amount(self, utt: _Utt) -> float:
         rng = self.rng
-        hi = {"furniture": 3000, "bedding": 2000, "electronics": 3000, "kitchen": 800, "beauty": 150,
-              "apparel": 300, "shoes": 300, "accessories": 1500, "sports": 2000, "toys": 200, "home decor": 600,
-              "pets": 200}.get(utt.cat.name, 500)
+        hi = {
+            "furniture": 3000,
+            "bedding": 2000,
+            "electronics": 3000,
+            "kitchen": 800,
+            "beauty": 150,
+            "apparel": 300,
+            "shoes": 300,
+            "accessories": 1500,
+            "sports": 2000,
+            "toys": 200,
+            "home decor": 600,
+            "pets": 200,
+        }.get(utt.cat.name, 500)
         v = rng.uniform(5, hi) if rng.random() < 0.7 else rng.uniform(5, 100)
         step = rng.choice((5, 10, 10, 25, 50, 50, 100, 100))
         if v >= 1000:
@@ -1148,7 +1222,9 @@ class ExampleGenerator:
             elif form == 4:
                 utt.lit(rng.choice(("at least", "over", "more than")))
                 self._money(utt, "price_min", lo)
-                utt.lit(rng.choice(("but under", "but less than", "and under", "but no more than", "and below")))
+                utt.lit(
+                    rng.choice(("but under", "but less than", "and under", "but no more than", "and below"))
+                )
                 self._money(utt, "price_max", hi)
             else:
                 self._money(utt, "price_min", lo)
@@ -1172,8 +1248,18 @@ class ExampleGenerator:
         if form == 0:
             utt.lit(rng.choice(("with", "rated", "")))
             utt.slot(s, "rating_min", r)
-            utt.lit(rng.choice(("stars and up", "stars or more", "stars or higher", "stars and above", "star and up",
-                                "stars plus")))
+            utt.lit(
+                rng.choice(
+                    (
+                        "stars and up",
+                        "stars or more",
+                        "stars or higher",
+                        "stars and above",
+                        "star and up",
+                        "stars plus",
+                    )
+                )
+            )
         elif form == 1:
             utt.lit(rng.choice(("at least", "minimum", "no less than", "a minimum of", "min")))
             utt.slot(s, "rating_min", r)
@@ -1186,8 +1272,18 @@ class ExampleGenerator:
             utt.slot(s, "rating_min", r)
             utt.lit(rng.choice(("or higher", "or above", "or better", "and up", "or more", "+")))
         elif form == 4:
-            utt.lit(rng.choice(("with a rating above", "rated above", "rated over", "with ratings over",
-                                "rated higher than", "with more than")))
+            utt.lit(
+                rng.choice(
+                    (
+                        "with a rating above",
+                        "rated above",
+                        "rated over",
+                        "with ratings over",
+                        "rated higher than",
+                        "with more than",
+                    )
+                )
+            )
             utt.slot(s, "rating_min", r)
             utt.lit(rng.choice(("", "stars")))
         elif form == 5:
@@ -1196,7 +1292,11 @@ class ExampleGenerator:
             utt.lit(rng.choice(("star reviews or better", "stars minimum", "star ratings and up")))
         else:
             utt.slot(s, "rating_min", r)
-            utt.lit(rng.choice(("stars and up", "stars or above", "star and above", "stars minimum", "stars or better")))
+            utt.lit(
+                rng.choice(
+                    ("stars and up", "stars or above", "star and above", "stars minimum", "stars or better")
+                )
+            )
 
     def _f_rating_bare(self, utt: _Utt) -> None:
         rng = self.rng
@@ -1237,7 +1337,9 @@ class ExampleGenerator:
             return
         if k == -2:
             utt.lit("the")
-            utt.slot(rng.choice(("second to last", "second last", "penultimate", "2nd to last")), "ordinal", [-2])
+            utt.slot(
+                rng.choice(("second to last", "second last", "penultimate", "2nd to last")), "ordinal", [-2]
+            )
             utt.lit(rng.choice(("one", "")))
             return
         form = rng.randrange(7)
@@ -1264,8 +1366,11 @@ class ExampleGenerator:
         if form == 0:
             n = rng.choice((2, 2, 3))
             utt.lit("the")
-            utt.slot(f"{rng.choice(('first', 'top'))} {number_to_words(n) if rng.random() < 0.8 else n}", "ordinal",
-                     list(range(1, n + 1)))
+            utt.slot(
+                f"{rng.choice(('first', 'top'))} {number_to_words(n) if rng.random() < 0.8 else n}",
+                "ordinal",
+                list(range(1, n + 1)),
+            )
             utt.lit(rng.choice(("", "ones", "items", "options")))
         elif form == 1:
             utt.lit("the")
@@ -1306,7 +1411,9 @@ class ExampleGenerator:
         elif form <= 7:
             oid = str(rng.randrange(10_000, 9_999_999))
         else:
-            oid = "".join(rng.choice(string.ascii_uppercase) for _ in range(2)) + str(rng.randrange(100, 99999))
+            oid = "".join(rng.choice(string.ascii_uppercase) for _ in range(2)) + str(
+                rng.randrange(100, 99999)
+            )
         if utt.spoken:
             parts = [number_to_words(int(c)) if c.isdigit() else c for c in oid]
             utt.slot(" ".join(parts), "order_id", oid)
@@ -1326,9 +1433,27 @@ class ExampleGenerator:
         utt.slot(surface, "order_id", re.sub(r"[^0-9A-Za-z]", "", surface))
 
     def _f_attr(self, utt: _Utt) -> None:
-        utt.lit(self.rng.choice(("waterproof", "machine washable", "vegan", "dishwasher safe", "adjustable",
-                                 "comfortable", "durable", "easy to clean", "good quality", "in stock",
-                                 "noise cancelling", "wireless", "foldable", "stretchy", "true to size")))
+        utt.lit(
+            self.rng.choice(
+                (
+                    "waterproof",
+                    "machine washable",
+                    "vegan",
+                    "dishwasher safe",
+                    "adjustable",
+                    "comfortable",
+                    "durable",
+                    "easy to clean",
+                    "good quality",
+                    "in stock",
+                    "noise cancelling",
+                    "wireless",
+                    "foldable",
+                    "stretchy",
+                    "true to size",
+                )
+            )
+        )
 
     def _f_attr_q(self, utt: _Utt) -> None:
         qs = utt.cat.attributes or ("is it any good",)
@@ -1345,7 +1470,9 @@ class ExampleGenerator:
         if rng.random() < (0.2 if spoken else 0.08) * noise:
             segs.insert(0, (rng.choice(_FILLERS_PRE), None))
         if rng.random() < 0.07 * noise and utt.intent not in {"affirm", "deny", "greet", "goodbye"}:
-            segs.append((rng.choice(("please", "pls", "thanks", "thx", "thank you", "plz", "asap", "ty")), None))
+            segs.append(
+                (rng.choice(("please", "pls", "thanks", "thx", "thank you", "plz", "asap", "ty")), None)
+            )
         # typos
         p_typo = rng.choice((0.0, 0.0, 0.0, 0.04, 0.08, 0.15)) * noise
         if p_typo:
@@ -1404,38 +1531,211 @@ def _expand(template: str, rng: random.Random) -> str:
     return s
 
 
-_MAX_PRE = ("under", "under", "under", "below", "less than", "at most", "no more than", "not more than", "up to",
-            "max", "maximum", "within", "cheaper than", "for under", "for less than", "nothing over",
-            "nothing above", "not over", "lower than", "budget", "my budget is", "with a budget of", "under like",
-            "for no more than", "no higher than", "not above", "that cost less than", "that are under", "<",
-            "priced under", "costing under", "less then", "undr", "beneath", "not exceeding", "tops")
-_MAX_POST = ("or less", "or under", "or below", "max", "tops", "at the most", "and under", "or cheaper", "at most",
-             "or lower", "maximum")
-_MIN_PRE = ("over", "above", "more than", "at least", "starting at", "from", "nothing under", "nothing below",
-            "minimum", "min", "upwards of", "no less than", "not less than", "higher than", "north of", ">",
-            "starting from", "not under", "priced over", "costing at least", "more then", "no cheaper than")
-_MIN_POST = ("or more", "and up", "and above", "plus", "or higher", "minimum", "and over", "or above", "at least")
-_APPROX_PRE = ("around", "about", "roughly", "approximately", "close to", "something like", "~", "near",
-               "in the region of", "somewhere around", "for about", "for around", "approx", "about like",
-               "give or take")
+_MAX_PRE = (
+    "under",
+    "under",
+    "under",
+    "below",
+    "less than",
+    "at most",
+    "no more than",
+    "not more than",
+    "up to",
+    "max",
+    "maximum",
+    "within",
+    "cheaper than",
+    "for under",
+    "for less than",
+    "nothing over",
+    "nothing above",
+    "not over",
+    "lower than",
+    "budget",
+    "my budget is",
+    "with a budget of",
+    "under like",
+    "for no more than",
+    "no higher than",
+    "not above",
+    "that cost less than",
+    "that are under",
+    "<",
+    "priced under",
+    "costing under",
+    "less then",
+    "undr",
+    "beneath",
+    "not exceeding",
+    "tops",
+)
+_MAX_POST = (
+    "or less",
+    "or under",
+    "or below",
+    "max",
+    "tops",
+    "at the most",
+    "and under",
+    "or cheaper",
+    "at most",
+    "or lower",
+    "maximum",
+)
+_MIN_PRE = (
+    "over",
+    "above",
+    "more than",
+    "at least",
+    "starting at",
+    "from",
+    "nothing under",
+    "nothing below",
+    "minimum",
+    "min",
+    "upwards of",
+    "no less than",
+    "not less than",
+    "higher than",
+    "north of",
+    ">",
+    "starting from",
+    "not under",
+    "priced over",
+    "costing at least",
+    "more then",
+    "no cheaper than",
+)
+_MIN_POST = (
+    "or more",
+    "and up",
+    "and above",
+    "plus",
+    "or higher",
+    "minimum",
+    "and over",
+    "or above",
+    "at least",
+)
+_APPROX_PRE = (
+    "around",
+    "about",
+    "roughly",
+    "approximately",
+    "close to",
+    "something like",
+    "~",
+    "near",
+    "in the region of",
+    "somewhere around",
+    "for about",
+    "for around",
+    "approx",
+    "about like",
+    "give or take",
+)
 _SORT_PRE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("price_asc", ("cheapest", "cheapest", "least expensive", "lowest priced", "most affordable", "lowest cost",
-                   "cheapest possible", "lowest-priced", "most budget friendly")),
-    ("price_desc", ("most expensive", "priciest", "highest priced", "most premium", "most costly",
-                    "highest-end", "most pricey")),
-    ("rating_desc", ("best rated", "top rated", "highest rated", "best reviewed", "top-rated", "best-rated",
-                     "highest-rated", "most highly rated", "best", "top", "most popular", "best ranked")),
+    (
+        "price_asc",
+        (
+            "cheapest",
+            "cheapest",
+            "least expensive",
+            "lowest priced",
+            "most affordable",
+            "lowest cost",
+            "cheapest possible",
+            "lowest-priced",
+            "most budget friendly",
+        ),
+    ),
+    (
+        "price_desc",
+        (
+            "most expensive",
+            "priciest",
+            "highest priced",
+            "most premium",
+            "most costly",
+            "highest-end",
+            "most pricey",
+        ),
+    ),
+    (
+        "rating_desc",
+        (
+            "best rated",
+            "top rated",
+            "highest rated",
+            "best reviewed",
+            "top-rated",
+            "best-rated",
+            "highest-rated",
+            "most highly rated",
+            "best",
+            "top",
+            "most popular",
+            "best ranked",
+        ),
+    ),
 )
 _SORT_POST: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("price_asc", ("price", "price low to high", "lowest price", "cheapest first", "price ascending",
-                   "price from low to high", "cheapest", "lowest price first")),
-    ("price_desc", ("price high to low", "highest price", "most expensive first", "price descending",
-                    "price from high to low", "priciest first")),
-    ("rating_desc", ("rating", "best rating", "top rated", "highest rating", "reviews", "best reviews",
-                     "customer rating", "highest rated first", "stars")),
+    (
+        "price_asc",
+        (
+            "price",
+            "price low to high",
+            "lowest price",
+            "cheapest first",
+            "price ascending",
+            "price from low to high",
+            "cheapest",
+            "lowest price first",
+        ),
+    ),
+    (
+        "price_desc",
+        (
+            "price high to low",
+            "highest price",
+            "most expensive first",
+            "price descending",
+            "price from high to low",
+            "priciest first",
+        ),
+    ),
+    (
+        "rating_desc",
+        (
+            "rating",
+            "best rating",
+            "top rated",
+            "highest rating",
+            "reviews",
+            "best reviews",
+            "customer rating",
+            "highest rated first",
+            "stars",
+        ),
+    ),
 )
-_FILLERS_PRE = ("um", "uh", "umm", "so", "ok so", "like", "hey", "well", "hmm", "erm", "okay", "right so",
-                "yeah", "alright", "please")
+_FILLERS_PRE = (
+    "um",
+    "uh",
+    "umm",
+    "so",
+    "ok so",
+    "like",
+    "hey",
+    "well",
+    "hmm",
+    "erm",
+    "okay",
+    "right so",
+    "yeah",
+    "alright",
+    "please",
+)
 
 
 def _ordinal_digits(k: int) -> str:
@@ -1584,7 +1884,16 @@ def _typo_word(w: str, rng: random.Random) -> str:
 
 
 def _typo_text(text: str, slot: str | None, p: float, rng: random.Random) -> str:
-    if slot in {"order_id", "price_min", "price_max", "price_approx", "rating_min", "quantity", "ordinal", "size"}:
+    if slot in {
+        "order_id",
+        "price_min",
+        "price_max",
+        "price_approx",
+        "rating_min",
+        "quantity",
+        "ordinal",
+        "size",
+    }:
         return text
     words = text.split(" ")
     return " ".join(_typo_word(w, rng) if rng.random() < p else w for w in words)

@@ -92,10 +92,49 @@ _IRREGULAR_PLURAL = {
 }
 # -ie nouns whose plural -ies must not become -y
 _IE_WORDS = frozenset(
-    {"hoodie", "beanie", "onesie", "scrunchie", "cookie", "movie", "brownie", "selfie", "smoothie", "pixie",
-     "bootie", "necktie", "lingerie", "talkie", "walkie", "kiltie", "goalie", "bustier", "rookie", "sortie",
-     "calorie", "zombie", "tie", "pie", "koozie", "beastie", "boogie", "indie", "veggie", "birdie", "gillie",
-     "bikie", "nightie", "cami", "hippie", "techie", "auntie", "bestie", "cutie", "genie", "mountie"}
+    {
+        "hoodie",
+        "beanie",
+        "onesie",
+        "scrunchie",
+        "cookie",
+        "movie",
+        "brownie",
+        "selfie",
+        "smoothie",
+        "pixie",
+        "bootie",
+        "necktie",
+        "lingerie",
+        "talkie",
+        "walkie",
+        "kiltie",
+        "goalie",
+        "bustier",
+        "rookie",
+        "sortie",
+        "calorie",
+        "zombie",
+        "tie",
+        "pie",
+        "koozie",
+        "beastie",
+        "boogie",
+        "indie",
+        "veggie",
+        "birdie",
+        "gillie",
+        "bikie",
+        "nightie",
+        "cami",
+        "hippie",
+        "techie",
+        "auntie",
+        "bestie",
+        "cutie",
+        "genie",
+        "mountie",
+    }
 )
 _IRREGULAR_SINGULAR = {v: k for k, v in _IRREGULAR_PLURAL.items()}
 # words ending in -s / -ss / -us / -is that are singular already

@@ -78,7 +78,9 @@ def build_network(encoder_config: dict[str, Any], n_intents: int, n_tags: int, d
             self.intent_head = nn.Linear(hidden, n_intents)
             self.slot_head = nn.Linear(2 * hidden, n_tags)
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+        ) -> tuple[torch.Tensor, torch.Tensor]:
             h = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(h.dtype)
             pooled = (h * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
@@ -151,7 +153,9 @@ class NLUModel:
         metrics: dict[str, Any] | None = None,
     ) -> None:
         if format_version != FORMAT_VERSION:
-            raise NLUModelError(f"artifact format {format_version} is not supported (expected {FORMAT_VERSION})")
+            raise NLUModelError(
+                f"artifact format {format_version} is not supported (expected {FORMAT_VERSION})"
+            )
         self.intents = list(intents)
         self.tags = list(tags)
         self.encoder_config = dict(encoder_config)
@@ -202,7 +206,9 @@ class NLUModel:
         save_file(state, str(path / _WEIGHTS), metadata={"format": "pt", "version": self.version})
         if self.tokenizer is not None:
             self.tokenizer.save_pretrained(str(path))
-        (path / _CONFIG).write_text(json.dumps(self.config(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        (path / _CONFIG).write_text(
+            json.dumps(self.config(), indent=2, sort_keys=False) + "\n", encoding="utf-8"
+        )
         return path
 
     @classmethod
@@ -341,7 +347,11 @@ class NLUModel:
             chunk = [split_words(t[:MAX_CHARS], max_words=MAX_WORDS) for t in texts[i : i + batch_size]]
             words = [[w.text for w in ws] or ["."] for ws in chunk]
             enc = self.tokenizer(
-                words, is_split_into_words=True, truncation=True, max_length=self.max_length, padding=True,
+                words,
+                is_split_into_words=True,
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
                 return_tensors="pt",
             )
             with torch.inference_mode():

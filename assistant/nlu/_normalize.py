@@ -64,14 +64,73 @@ APPROX_RANGE = 0.2
 
 GENDER_WORDS: dict[str, str] = {}
 for _g, _words in {
-    "men": ("men", "mens", "men's", "mens'", "man", "man's", "male", "males", "him", "his", "guy", "guys",
-            "guy's", "gents", "gent", "gentleman", "gentlemen", "gentlemen's", "husband", "boyfriend", "dad",
-            "father", "brother", "grandpa", "grandfather", "uncle", "masculine", "mans", "menswear", "fiance",
-            "hubby", "bf"),
-    "women": ("women", "womens", "women's", "womens'", "woman", "woman's", "womans", "ladies", "ladies'",
-              "lady", "lady's", "female", "females", "her", "hers", "wife", "girlfriend", "mom", "mum",
-              "mother", "sister", "grandma", "grandmother", "aunt", "feminine", "womenswear", "fiancee",
-              "gal", "gals", "gf", "wifey"),
+    "men": (
+        "men",
+        "mens",
+        "men's",
+        "mens'",
+        "man",
+        "man's",
+        "male",
+        "males",
+        "him",
+        "his",
+        "guy",
+        "guys",
+        "guy's",
+        "gents",
+        "gent",
+        "gentleman",
+        "gentlemen",
+        "gentlemen's",
+        "husband",
+        "boyfriend",
+        "dad",
+        "father",
+        "brother",
+        "grandpa",
+        "grandfather",
+        "uncle",
+        "masculine",
+        "mans",
+        "menswear",
+        "fiance",
+        "hubby",
+        "bf",
+    ),
+    "women": (
+        "women",
+        "womens",
+        "women's",
+        "womens'",
+        "woman",
+        "woman's",
+        "womans",
+        "ladies",
+        "ladies'",
+        "lady",
+        "lady's",
+        "female",
+        "females",
+        "her",
+        "hers",
+        "wife",
+        "girlfriend",
+        "mom",
+        "mum",
+        "mother",
+        "sister",
+        "grandma",
+        "grandmother",
+        "aunt",
+        "feminine",
+        "womenswear",
+        "fiancee",
+        "gal",
+        "gals",
+        "gf",
+        "wifey",
+    ),
     "boys": ("boys", "boy", "boy's", "boys'", "son", "nephew", "grandson", "toddler boy"),
     "girls": ("girls", "girl", "girl's", "girls'", "daughter", "niece", "granddaughter", "toddler girl"),
     "unisex": ("unisex", "gender neutral", "gender-neutral", "anyone", "everyone", "both"),
@@ -82,21 +141,107 @@ for _g, _words in {
 _GENDER_INDEX = SpellIndex(GENDER_WORDS, min_length=4)
 
 _SORT_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("high to low", "highest to lowest", "descending", "most expensive", "priciest", "highest price",
-      "highest priced", "most pricey", "priciest", "most costly", "dearest", "expensive first",
-      "highest cost", "premium", "high end", "highest end", "high - end", "highest - end", "luxury"), "price_desc"),
-    (("low to high", "lowest to highest", "ascending", "cheap", "least expensive", "lowest price",
-      "lowest priced", "most affordable", "affordable", "budget", "inexpensive", "lowest cost",
-      "least pricey", "cheapo", "value"), "price_asc"),
-    (("rated", "rating", "review", "best", "top", "highest", "popular", "favorite", "favourite",
-      "star", "acclaimed", "loved"), "rating_desc"),
+    (
+        (
+            "high to low",
+            "highest to lowest",
+            "descending",
+            "most expensive",
+            "priciest",
+            "highest price",
+            "highest priced",
+            "most pricey",
+            "priciest",
+            "most costly",
+            "dearest",
+            "expensive first",
+            "highest cost",
+            "premium",
+            "high end",
+            "highest end",
+            "high - end",
+            "highest - end",
+            "luxury",
+        ),
+        "price_desc",
+    ),
+    (
+        (
+            "low to high",
+            "lowest to highest",
+            "ascending",
+            "cheap",
+            "least expensive",
+            "lowest price",
+            "lowest priced",
+            "most affordable",
+            "affordable",
+            "budget",
+            "inexpensive",
+            "lowest cost",
+            "least pricey",
+            "cheapo",
+            "value",
+        ),
+        "price_asc",
+    ),
+    (
+        (
+            "rated",
+            "rating",
+            "review",
+            "best",
+            "top",
+            "highest",
+            "popular",
+            "favorite",
+            "favourite",
+            "star",
+            "acclaimed",
+            "loved",
+        ),
+        "rating_desc",
+    ),
     (("price", "cost", "expensive", "pricey"), "price_asc"),
 )
 
-_CURRENCY_WORDS = {"dollars", "dollar", "bucks", "buck", "usd", "$", "us", "€", "£", "eur", "euros",
-                   "euro", "gbp", "pounds", "quid", "rs", "inr", "rupees", "bux"}
-_DETERMINERS = {"a", "an", "the", "some", "any", "my", "those", "these", "this", "that", "one", "pair",
-                "of", "new"}
+_CURRENCY_WORDS = {
+    "dollars",
+    "dollar",
+    "bucks",
+    "buck",
+    "usd",
+    "$",
+    "us",
+    "€",
+    "£",
+    "eur",
+    "euros",
+    "euro",
+    "gbp",
+    "pounds",
+    "quid",
+    "rs",
+    "inr",
+    "rupees",
+    "bux",
+}
+_DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "some",
+    "any",
+    "my",
+    "those",
+    "these",
+    "this",
+    "that",
+    "one",
+    "pair",
+    "of",
+    "new",
+}
 _EDGE_PUNCT = " \t\n.,;:!?\"'()[]{}<>*"
 
 
@@ -251,9 +396,37 @@ def parse_gender(text: str) -> str | None:
 
 
 _SORT_WORDS = SpellIndex(
-    ("cheapest", "cheap", "cheaper", "expensive", "priciest", "pricey", "price", "prices", "priced", "lowest",
-     "highest", "rated", "rating", "ratings", "reviewed", "reviews", "best", "least", "most", "affordable",
-     "costly", "cost", "popular", "stars", "budget", "descending", "ascending", "inexpensive", "premium"),
+    (
+        "cheapest",
+        "cheap",
+        "cheaper",
+        "expensive",
+        "priciest",
+        "pricey",
+        "price",
+        "prices",
+        "priced",
+        "lowest",
+        "highest",
+        "rated",
+        "rating",
+        "ratings",
+        "reviewed",
+        "reviews",
+        "best",
+        "least",
+        "most",
+        "affordable",
+        "costly",
+        "cost",
+        "popular",
+        "stars",
+        "budget",
+        "descending",
+        "ascending",
+        "inexpensive",
+        "premium",
+    ),
     min_length=4,
 )
 
@@ -273,9 +446,33 @@ def parse_sort(text: str) -> str | None:
 
 def _ordinal_tokens(tokens: list[str]) -> list[int]:
     """Ordinals in one span (no list separators inside)."""
-    toks = [t for t in tokens if t not in {"the", "item", "items", "option", "options", "number", "no", "no.",
-                                          "#", "product", "choice", "from", "of", "them", "pick", "result",
-                                          "results", "on", "in", "list"}]
+    toks = [
+        t
+        for t in tokens
+        if t
+        not in {
+            "the",
+            "item",
+            "items",
+            "option",
+            "options",
+            "number",
+            "no",
+            "no.",
+            "#",
+            "product",
+            "choice",
+            "from",
+            "of",
+            "them",
+            "pick",
+            "result",
+            "results",
+            "on",
+            "in",
+            "list",
+        }
+    ]
     if len(toks) > 1:
         toks = [t for t in toks if t not in {"one", "ones"}] or toks
     if not toks:
@@ -372,9 +569,26 @@ def parse_size(text: str) -> str | None:
         return num
     # a number followed by a unit: "55 inch", "fifty five inch", "128 gb"
     if len(tokens) >= 2:
-        unit_map = {"inch": "inch", "inches": "inch", "in": "inch", '"': "inch", "gb": "gb", "tb": "tb",
-                    "ml": "ml", "oz": "oz", "ounce": "oz", "ounces": "oz", "quart": "quart", "quarts": "quart",
-                    "liter": "l", "litre": "l", "liters": "l", "litres": "l", "l": "l", "qt": "quart"}
+        unit_map = {
+            "inch": "inch",
+            "inches": "inch",
+            "in": "inch",
+            '"': "inch",
+            "gb": "gb",
+            "tb": "tb",
+            "ml": "ml",
+            "oz": "oz",
+            "ounce": "oz",
+            "ounces": "oz",
+            "quart": "quart",
+            "quarts": "quart",
+            "liter": "l",
+            "litre": "l",
+            "liters": "l",
+            "litres": "l",
+            "l": "l",
+            "qt": "quart",
+        }
         unit = tokens[-1]
         num = _words_to_number_text(tokens[:-1])
         if num is not None and unit in unit_map:
@@ -389,7 +603,17 @@ _DIGIT_WORDS = {k: str(v) for k, v in UNITS.items() if v < 10}
 def parse_order_id(text: str) -> str | None:
     """ "#BX-2290" -> BX2290; "K 7 M 2" -> K7M2; spoken digits become digits; case kept."""
     words = [w.text for w in split_words(text)]
-    while words and words[0].lower() in {"order", "number", "no", "no.", "id", "#", "num", "ref", "reference"}:
+    while words and words[0].lower() in {
+        "order",
+        "number",
+        "no",
+        "no.",
+        "id",
+        "#",
+        "num",
+        "ref",
+        "reference",
+    }:
         words = words[1:]
     parts: list[str] = []
     for w in words:
@@ -530,11 +754,12 @@ def normalize_spoken(text: str) -> str:
         if span in (["one"], ["oh"]) and not (best_j < n and toks[best_j] in _SPOKEN_CURRENCY):
             i = best_j
             continue
-        if all(re.fullmatch(r"[\d.,]+", t) for t in span):
-            # already digits; only a following currency word changes anything
-            if not (best_j < n and toks[best_j] in _SPOKEN_CURRENCY):
-                i = best_j
-                continue
+        # already digits: only a following currency word changes anything
+        if all(re.fullmatch(r"[\d.,]+", t) for t in span) and not (
+            best_j < n and toks[best_j] in _SPOKEN_CURRENCY
+        ):
+            i = best_j
+            continue
         rep = format_number(best_v)
         end = best_j
         if end < n and toks[end] in _SPOKEN_CURRENCY:
@@ -566,4 +791,3 @@ def normalize_spoken(text: str) -> str:
     for start, end, rep in reversed(merged):
         out = out[: words[start].start] + rep + out[words[end - 1].end :]
     return out
-

@@ -353,7 +353,7 @@ def format_number(value: float) -> str:
 
 
 def parse_ordinal_token(token: str) -> int | None:
-    """"second" / "2nd" -> 2."""
+    """ "second" / "2nd" -> 2."""
     t = token.lower()
     if t in ORDINAL_WORDS:
         return ORDINAL_WORDS[t]

@@ -63,8 +63,16 @@ def load_bitext(path: Path, *, per_intent: int = 120, seed: int = 0) -> list[Exa
         limit = per_intent if BITEXT_INTENT_MAP[src] != "out_of_scope" else max(10, per_intent // 3)
         for text in texts[:limit]:
             words = [w.text for w in split_words(text)]
-            out.append(Example(text=text, intent=BITEXT_INTENT_MAP[src], slots={}, tokens=words,
-                               tags=["O"] * len(words), source="bitext"))
+            out.append(
+                Example(
+                    text=text,
+                    intent=BITEXT_INTENT_MAP[src],
+                    slots={},
+                    tokens=words,
+                    tags=["O"] * len(words),
+                    source="bitext",
+                )
+            )
     return out
 
 
@@ -75,11 +83,14 @@ _ORDINAL_EXTRA = {"last", "final", "to", "top", "first", "penultimate", "#", "bo
 def _span_ok(slot: str, toks: list[str]) -> bool:
     low = [t.lower() for t in toks]
     if slot in {"price_min", "price_max", "quantity", "rating_min"}:
-        return all(is_number_token(t) or t in _CURRENCY or t in {"and", "a", "half", "point", "couple", "pair"}
-                   for t in low)
+        return all(
+            is_number_token(t) or t in _CURRENCY or t in {"and", "a", "half", "point", "couple", "pair"}
+            for t in low
+        )
     if slot == "ordinal":
-        return all(t in ORDINAL_WORDS or t in _ORDINAL_EXTRA or is_number_token(t) or t[:-2].isdigit()
-                   for t in low)
+        return all(
+            t in ORDINAL_WORDS or t in _ORDINAL_EXTRA or is_number_token(t) or t[:-2].isdigit() for t in low
+        )
     return True
 
 
@@ -152,6 +163,14 @@ def load_labelled(path: Path, lexicon: Lexicon | None = None) -> list[Example]:
             continue
         words = [w.text for w in split_words(ex.text)]
         tags = align_slots(ex.text, ex.slots, lexicon)
-        out.append(Example(text=ex.text, intent=ex.intent, slots=ex.slots, tokens=words, tags=tags or [],
-                           source=str(path)))
+        out.append(
+            Example(
+                text=ex.text,
+                intent=ex.intent,
+                slots=ex.slots,
+                tokens=words,
+                tags=tags or [],
+                source=str(path),
+            )
+        )
     return out

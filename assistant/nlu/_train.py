@@ -56,8 +56,14 @@ DEFAULTS: dict[str, Any] = {
     "extra_repeat": 5,
 }
 #: intents that the held-out vocabulary slice is made of (the ones carrying product words)
-_SLICE_WEIGHTS = {"search": 0.6, "refine": 0.15, "recommend": 0.1, "product_info": 0.05, "add_to_cart": 0.05,
-                  "price_alert": 0.05}
+_SLICE_WEIGHTS = {
+    "search": 0.6,
+    "refine": 0.15,
+    "recommend": 0.1,
+    "product_info": 0.05,
+    "add_to_cart": 0.05,
+    "price_alert": 0.05,
+}
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -100,13 +106,19 @@ def build_training_set(
         labelled = load_labelled(path, lexicon)
         examples += labelled * max(1, extra_repeat)
         sources.setdefault("extra", []).append(
-            {"path": path.name, "examples": len(labelled), "aligned": sum(1 for e in labelled if e.tags),
-             "repeat": extra_repeat}
+            {
+                "path": path.name,
+                "examples": len(labelled),
+                "aligned": sum(1 for e in labelled if e.tags),
+                "repeat": extra_repeat,
+            }
         )
     return examples, sources
 
 
-def _encode(tokenizer: Any, examples: Sequence[Example], max_length: int) -> list[tuple[list[int], list[int], int]]:
+def _encode(
+    tokenizer: Any, examples: Sequence[Example], max_length: int
+) -> list[tuple[list[int], list[int], int]]:
     """(input ids, label ids per sub-token — -100 except each word's first —, intent id)."""
     tag_id = {t: i for i, t in enumerate(TAGS)}
     intent_id = {t: i for i, t in enumerate(INTENTS)}
@@ -129,8 +141,9 @@ def _encode(tokenizer: Any, examples: Sequence[Example], max_length: int) -> lis
     return out
 
 
-def _batches(data: list[tuple[list[int], list[int], int]], batch_size: int, rng: random.Random,
-             pad_id: int) -> Any:
+def _batches(
+    data: list[tuple[list[int], list[int], int]], batch_size: int, rng: random.Random, pad_id: int
+) -> Any:
     import torch
 
     order = list(range(len(data)))
@@ -232,8 +245,14 @@ def train_nlu(
     _, heldout = split_holdout(DEFAULTS["heldout_fraction"], keep=vocabulary)
     lexicon = Lexicon(builtin_vocabulary().merged(vocabulary))
     examples, sources = build_training_set(
-        vocabulary=vocabulary, seed=seed, n_generated=n_generated, heldout=heldout, extra=extra,
-        bitext_path=bitext_path, extra_repeat=DEFAULTS["extra_repeat"], lexicon=lexicon,
+        vocabulary=vocabulary,
+        seed=seed,
+        n_generated=n_generated,
+        heldout=heldout,
+        extra=extra,
+        bitext_path=bitext_path,
+        extra_repeat=DEFAULTS["extra_repeat"],
+        lexicon=lexicon,
     )
     rng.shuffle(examples)
     if max_examples is not None:
@@ -256,8 +275,13 @@ def train_nlu(
         encoder_config.pop(key, None)
 
     model = NLUModel(
-        intents=list(INTENTS), tags=list(TAGS), encoder_config=encoder_config, max_length=max_length,
-        dropout=DEFAULTS["dropout"], threshold=DEFAULTS["threshold"], vocabulary=vocabulary.to_json(),
+        intents=list(INTENTS),
+        tags=list(TAGS),
+        encoder_config=encoder_config,
+        max_length=max_length,
+        dropout=DEFAULTS["dropout"],
+        threshold=DEFAULTS["threshold"],
+        vocabulary=vocabulary.to_json(),
     )
     model.tokenizer = tokenizer
     model.net.encoder.load_state_dict(base.state_dict())
@@ -270,7 +294,10 @@ def train_nlu(
     encoder_params = [p for n, p in net.named_parameters() if n.startswith("encoder.")]
     head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.AdamW(
-        [{"params": encoder_params, "lr": DEFAULTS["lr_encoder"]}, {"params": head_params, "lr": DEFAULTS["lr_heads"]}],
+        [
+            {"params": encoder_params, "lr": DEFAULTS["lr_encoder"]},
+            {"params": head_params, "lr": DEFAULTS["lr_heads"]},
+        ],
         weight_decay=DEFAULTS["weight_decay"],
     )
     warm = max(1, int(steps * DEFAULTS["warmup"]))
@@ -317,8 +344,11 @@ def train_nlu(
     held_metrics, _ = _evaluate_generated(model, held_examples)
     say(f"calibration split: {calib_metrics}; held-out vocabulary: {held_metrics}; temperature {temperature}")
 
-    model.metrics = {"calibration_split": calib_metrics, "heldout_vocabulary": held_metrics,
-                     "final_train_loss": round(float(np.mean(losses[-50:])), 4)}
+    model.metrics = {
+        "calibration_split": calib_metrics,
+        "heldout_vocabulary": held_metrics,
+        "final_train_loss": round(float(np.mean(losses[-50:])), 4),
+    }
     intent_counts = Counter(e.intent for e in examples)
     model.training = {
         "seed": seed,
