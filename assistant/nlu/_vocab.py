@@ -40,7 +40,7 @@ __all__ = [
 
 def _words(text: str) -> tuple[str, ...]:
     """A comma-separated word list (how the built-in vocabulary is written down)."""
-    return tuple(w.strip() for w in text.replace("\n", " ").split(",") if w.strip())
+    return tuple(" ".join(w.split()) for w in text.split(",") if w.strip())
 
 
 def canonical_type(value: str) -> str:

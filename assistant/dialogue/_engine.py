@@ -1,0 +1,224 @@
+"""``Assistant.turn()``: one shopper message in, one response out, everything persisted.
+
+A turn runs in one database transaction: the session row (locked ``FOR UPDATE``
+where the database supports it, and by an in-process lock per session), the
+cart/order changes the policy made, and the turn log commit together.  A crash
+mid-turn leaves nothing half-written; a restart continues from the stored state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from assistant import commerce
+from assistant.db import Database
+from assistant.dialogue._policy import Outcome, Policy, TurnContext
+from assistant.dialogue._response import ChatResponse, IntentOut, ProductCardOut
+from assistant.dialogue._state import DialogueState
+from assistant.dialogue._text import speech_text
+from assistant.errors import InvalidRequest
+from assistant.models import TurnRow, utcnow
+from assistant.pii import redact_card_numbers
+from retrieval import HybridIndex, Product
+
+__all__ = ["Assistant", "Understander", "MAX_MESSAGE_CHARS"]
+
+MAX_MESSAGE_CHARS = 2000
+
+
+class _Parse(Protocol):
+    intent: str
+    confidence: float
+    unclear: bool
+    slots: dict[str, Any]
+
+
+class Understander(Protocol):
+    """What the engine needs from the NLU model."""
+
+    def parse(self, text: str) -> _Parse: ...
+
+
+def _image_url(p: Product) -> str | None:
+    if p.image_url:
+        return p.image_url
+    return f"/v1/products/{p.id}/image" if p.image_path else None
+
+
+def card(p: Product, why: str, score: float | None) -> ProductCardOut:
+    return ProductCardOut(
+        id=p.id,
+        title=p.title,
+        price=p.price,
+        currency=p.currency,
+        product_type=p.product_type,
+        category=p.category,
+        brand=p.brand,
+        rating=p.rating,
+        rating_count=p.rating_count,
+        in_stock=p.in_stock,
+        image_url=_image_url(p),
+        attributes=dict(p.attributes),
+        score=None if score is None else round(float(score), 4),
+        why=why,
+    )
+
+
+class Assistant:
+    """The conversation engine (NLU → state → policy → commerce → response → turn log)."""
+
+    def __init__(self, *, db: Database, index: HybridIndex, nlu: Understander) -> None:
+        self.db = db
+        self.index = index
+        self.nlu = nlu
+        self.policy = Policy(index)
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+        self._locks_guard = threading.Lock()
+
+    @contextmanager
+    def _session_lock(self, session_id: str) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.get(session_id)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[session_id] = lock
+        with lock:
+            yield
+
+    def start_session(self, *, channel: str = "web") -> str:
+        with self.db.session() as s:
+            return commerce.create_session(s, channel=channel).id
+
+    def turn(
+        self,
+        *,
+        session_id: str | None,
+        message: str,
+        image_id: str | None = None,
+        channel: str = "web",
+        nlu_result: _Parse | None = None,
+    ) -> ChatResponse:
+        """Handle one message; ``session_id=None`` starts a session."""
+        t_start = time.perf_counter()
+        text = message.strip()
+        if not text or len(message) > MAX_MESSAGE_CHARS:
+            raise InvalidRequest(f"message must be 1 to {MAX_MESSAGE_CHARS} characters")
+        if session_id is None:
+            session_id = self.start_session(channel=channel)
+        else:
+            with self.db.session() as s:
+                commerce.get_session(s, session_id=session_id)  # 404 before any work
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        parse = nlu_result or self.nlu.parse(text)
+        timings["nlu_ms"] = (time.perf_counter() - t0) * 1000
+        self.index.reload_if_changed()
+        with self._session_lock(session_id), self.db.session() as s:
+            row = commerce.get_session(s, session_id=session_id, for_update=True)
+            state = DialogueState.model_validate(row.state or {})
+            ctx = TurnContext(
+                s=s,
+                session_id=session_id,
+                state=state,
+                text=text,
+                intent=parse.intent,
+                confidence=float(parse.confidence),
+                unclear=bool(parse.unclear),
+                slots=dict(parse.slots),
+                image_id=image_id,
+                timings=timings,
+            )
+            t0 = time.perf_counter()
+            outcome = self.policy.respond(ctx)
+            if image_id:
+                outcome.reply += (
+                    " (Searching by photo isn't available in this store yet, so I used your words.)"
+                )
+            timings["policy_ms"] = (time.perf_counter() - t0) * 1000 - timings.get("retrieval_ms", 0.0)
+            t0 = time.perf_counter()
+            state.last_action = outcome.action
+            cart = commerce.get_cart(s, session_id=session_id).to_public()
+            notices = [n.to_public() for n in commerce.take_notices(s, session_id=session_id)]
+            turn_id = uuid.uuid4().hex
+            response = ChatResponse(
+                session_id=session_id,
+                turn_id=turn_id,
+                reply=outcome.reply,
+                speech=speech_text(outcome.reply),
+                intent=IntentOut(name=parse.intent, confidence=round(float(parse.confidence), 4)),
+                slots=dict(parse.slots),
+                filters=dict(state.filters),
+                action=outcome.action,
+                products=[card(p, why, score) for p, why, score in outcome.products],
+                cart=cart,
+                order=outcome.order,
+                price_advice=outcome.price_advice,
+                notices=notices,
+                suggestions=outcome.suggestions,
+            )
+            row.turn_count += 1
+            row.state = state.model_dump(mode="json")
+            row.updated_at = utcnow()
+            row.version += 1
+            timings["persist_ms"] = (time.perf_counter() - t0) * 1000
+            total_ms = (time.perf_counter() - t_start) * 1000
+            s.add(
+                TurnRow(
+                    id=turn_id,
+                    session_id=session_id,
+                    idx=row.turn_count,
+                    channel=channel,
+                    message=redact_card_numbers(text),
+                    image_id=image_id,
+                    intent=parse.intent,
+                    confidence=float(parse.confidence),
+                    slots=dict(parse.slots),
+                    filters=dict(state.filters),
+                    action=outcome.action,
+                    product_ids=[p.id for p in response.products],
+                    n_results=outcome.n_results,
+                    reply=outcome.reply,
+                    response=response.model_dump(mode="json"),
+                    latency_ms={k: round(v, 2) for k, v in timings.items()},
+                    total_ms=round(total_ms, 2),
+                )
+            )
+        return response
+
+    def history(self, session_id: str) -> dict[str, Any]:
+        """The conversation so far, for the widget to restore after a reload."""
+        with self.db.session() as s:
+            row = commerce.get_session(s, session_id=session_id)
+            turns = s.scalars(
+                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.idx)
+            ).all()
+            state = DialogueState.model_validate(row.state or {})
+            return {
+                "session_id": session_id,
+                "created_at": row.created_at.isoformat(),
+                "filters": dict(state.filters),
+                "cart": commerce.get_cart(s, session_id=session_id).to_public(),
+                "handoff": row.handoff,
+                "turns": [
+                    {
+                        "turn_id": t.id,
+                        "created_at": t.created_at.isoformat(),
+                        "message": t.message,
+                        "response": t.response,
+                    }
+                    for t in turns
+                ],
+            }
+
+
+def outcome_summary(outcome: Outcome) -> str:
+    """One line for logs."""
+    return f"{outcome.action}: {len(outcome.products)} products"
