@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routers import chat, health, products
+from api.routers import cart, chat, events, health, orders, products, sessions
 from assistant.config import Settings, get_settings
 from assistant.runtime import Runtime
 
@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(chat.router)
+    app.include_router(cart.router)
+    app.include_router(orders.router)
+    app.include_router(sessions.router)
+    app.include_router(events.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -29,6 +29,7 @@ __all__ = [
     "mrr_at_k",
     "recall_at_k",
     "evaluate_ranker",
+    "measure_latency",
 ]
 
 Ranker = Callable[[str, Sequence[str] | None], list[str]]
@@ -132,6 +133,24 @@ def evaluate_ranker(
         "ndcg@10": round(float(np.mean(ndcg)), 4),
         "mrr@10": round(float(np.mean(mrr)), 4),
         "recall@100": round(float(np.mean(recall)), 4),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2),
+        "p95_ms": round(float(np.percentile(lat, 95)), 2),
+    }
+
+
+def measure_latency(
+    rel: RelevanceSet, ranker: Ranker, *, pool: str = "all", n: int = 1000
+) -> dict[str, float | int]:
+    """p50/p95 milliseconds of ``ranker`` over the first ``n`` queries (by id), one query at a time."""
+    qids = sorted(rel.queries)[:n]
+    lat = []
+    for qid in qids:
+        cands = sorted(rel.gains[qid]) if pool == "judged" else None
+        t0 = time.perf_counter()
+        ranker(rel.queries[qid], cands)
+        lat.append((time.perf_counter() - t0) * 1000.0)
+    return {
+        "latency_queries": len(qids),
         "p50_ms": round(float(np.percentile(lat, 50)), 2),
         "p95_ms": round(float(np.percentile(lat, 95)), 2),
     }

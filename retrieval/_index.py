@@ -402,6 +402,7 @@ class HybridIndex:
         timings: dict[str, float],
         *,
         need_coverage: bool = True,
+        query_vector: Vectors | None = None,
     ) -> tuple[npt.NDArray[np.int64], Any, Any, Any, Any, int]:
         """Rows passing the filters with their fused, lexical and dense scores and term coverage."""
         if mode not in MODES:
@@ -433,7 +434,7 @@ class HybridIndex:
         dense = zeros
         if mode != "bm25":
             t0 = time.perf_counter()
-            qv = self.encoder.encode_query(query)
+            qv = self.encoder.encode_query(query) if query_vector is None else query_vector
             timings["encode_ms"] = _now_ms(t0)
             t0 = time.perf_counter()
             dense = self._dense_scores(qv, rows, filters)
@@ -459,14 +460,24 @@ class HybridIndex:
         mode: str = "hybrid",
         candidate_ids: Sequence[str] | None = None,
         timings: dict[str, float] | None = None,
+        query_vector: Vectors | None = None,
     ) -> list[tuple[str, float]]:
-        """Top-``k`` ids by fused score over all filtered products (evaluation and re-ranking)."""
+        """Top-``k`` ids by fused score over all filtered products (evaluation and re-ranking).
+
+        ``query_vector``: the query's embedding when the caller already has it (batch evaluation).
+        """
         timings = timings if timings is not None else {}
         cand = None
         if candidate_ids is not None:
             cand = np.asarray([self._row[i] for i in candidate_ids if i in self._row], dtype=np.int64)
         rows, fused, *_ = self._score(
-            query, filters or SearchFilters(), mode, cand, timings, need_coverage=False
+            query,
+            filters or SearchFilters(),
+            mode,
+            cand,
+            timings,
+            need_coverage=False,
+            query_vector=query_vector,
         )
         if len(rows) == 0:
             return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +28,29 @@ def setup() -> None:
             )
         else:
             typer.echo(f"catalog: {rt.index.n_active} active products (version {rt.index.version})")
+        _ensure_nlu(rt)
+
+
+def _ensure_nlu(rt: Any) -> None:
+    """Train the NLU model into the data dir when there is none (first run)."""
+    if (rt.nlu_path / "config.json").is_file():
+        typer.echo(f"nlu model: {rt.nlu_path}")
+        return
+    import time
+
+    from api.cli.nlu import BITEXT_DEFAULT
+    from assistant.nlu import train_nlu, vocabulary_from_products
+
+    bitext = BITEXT_DEFAULT if BITEXT_DEFAULT.is_file() else None
+    typer.echo("training the NLU model (first run only; a few minutes on 2 cores)…")
+    t0 = time.perf_counter()
+    train_nlu(
+        vocabulary=vocabulary_from_products(rt.index.products()),
+        out_dir=rt.nlu_path,
+        bitext_path=bitext,
+        progress=True,
+    )
+    typer.echo(f"nlu model trained in {time.perf_counter() - t0:.0f} s → {rt.nlu_path}")
 
 
 def serve(

@@ -70,29 +70,29 @@ class CartLine:
 @dataclass(frozen=True)
 class Cart:
     session_id: str
-    lines: tuple[CartLine, ...]
+    items: tuple[CartLine, ...]
     currency: str = DEFAULT_CURRENCY
 
     @property
     def total(self) -> Decimal:
-        return money(sum((line.line_total for line in self.lines), Decimal(0)))
+        return money(sum((line.line_total for line in self.items), Decimal(0)))
 
     @property
     def item_count(self) -> int:
         """Units in the cart (sum of quantities)."""
-        return sum(line.quantity for line in self.lines)
+        return sum(line.quantity for line in self.items)
 
     @property
     def is_empty(self) -> bool:
-        return not self.lines
+        return not self.items
 
     def line(self, product_id: str) -> CartLine | None:
-        return next((line for line in self.lines if line.product_id == product_id), None)
+        return next((line for line in self.items if line.product_id == product_id), None)
 
     def to_public(self) -> dict[str, Any]:
         """DESIGN.md's cart object (plus ``line_total`` per item)."""
         return {
-            "items": [line.to_public() for line in self.lines],
+            "items": [line.to_public() for line in self.items],
             "total": to_float(self.total),
             "currency": self.currency,
         }
@@ -122,6 +122,14 @@ class CartChange:
             return "out_of_stock"
         return "price"
 
+    def describe(self) -> str:
+        """For a reply: "Linen Shirt now costs 24.99 USD (was 19.99)" / "… is out of stock"."""
+        if self.kind == "unavailable":
+            return f"{self.title} is no longer sold"
+        if self.kind == "out_of_stock":
+            return f"{self.title} is out of stock"
+        return f"{self.title} now costs {self.current_price:.2f} (was {self.carted_price:.2f})"
+
     def to_public(self) -> dict[str, Any]:
         return {
             "product_id": self.product_id,
@@ -139,7 +147,9 @@ class CartChange:
 def _check_quantity(quantity: int, *, allow_zero: bool) -> None:
     low = 0 if allow_zero else 1
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not low <= quantity <= MAX_QUANTITY:
-        raise InvalidQuantity(f"quantity must be a whole number from {low} to {MAX_QUANTITY}, not {quantity!r}")
+        raise InvalidQuantity(
+            f"quantity must be a whole number from {low} to {MAX_QUANTITY}, not {quantity!r}"
+        )
 
 
 def _rows(s: Session, session_id: str) -> list[tuple[CartItemRow, ProductRow]]:
@@ -163,7 +173,7 @@ def _cart_from_rows(session_id: str, rows: list[tuple[CartItemRow, ProductRow]])
         )
         for item, product in rows
     )
-    return Cart(session_id=session_id, lines=lines, currency=lines[0].currency if lines else DEFAULT_CURRENCY)
+    return Cart(session_id=session_id, items=lines, currency=lines[0].currency if lines else DEFAULT_CURRENCY)
 
 
 def _load_cart(s: Session, session_id: str) -> Cart:
@@ -231,7 +241,8 @@ def add_to_cart(s: Session, *, session_id: str, product_id: str, quantity: int =
     else:
         if item.quantity + quantity > MAX_QUANTITY:
             raise InvalidQuantity(
-                f"at most {MAX_QUANTITY} of one item; the cart already has {item.quantity} of {product.title!r}"
+                f"at most {MAX_QUANTITY} of one item; "
+                f"the cart already has {item.quantity} of {product.title!r}"
             )
         item.quantity += quantity
         item.unit_price = float(money(product.price))
@@ -314,7 +325,7 @@ def cart_changes(s: Session, *, session_id: str) -> list[CartChange]:
 
 def refresh_cart(s: Session, *, session_id: str, drop_unavailable: bool = False) -> Cart:
     """Take the current prices into the cart; with ``drop_unavailable`` also remove lines that cannot
-    be bought (a ``cart_remove`` event each).  Out-of-stock lines are otherwise kept (checkout refuses them)."""
+    be bought (a ``cart_remove`` event each); otherwise such lines stay (checkout refuses them)."""
     session = get_session(s, session_id=session_id, for_update=True)
     now = utcnow()
     for item, product in _rows(s, session_id):

@@ -26,6 +26,7 @@ import numpy as np
 
 from assistant.nlu._normalize import Lexicon, assemble_slots
 from assistant.nlu._schema import INTENTS, TAGS
+from assistant.nlu._spans import resolve_spans
 from assistant.nlu._text import MAX_CHARS, MAX_WORDS, Word, split_words
 from assistant.nlu._vocab import CatalogVocabulary, builtin_vocabulary
 
@@ -315,19 +316,7 @@ class NLUModel:
             path = viterbi_bio(em, self._trans, self._start)
             for i, tag_id in zip(kept, path, strict=True):
                 tags[i] = self.tags[tag_id]
-        slots: dict[str, Any] = {}
-        if intent != self._oos:
-            spans: list[tuple[str, int, int]] = []
-            for w, tag in zip(words, tags, strict=True):
-                if tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1][0] != tag[2:])):
-                    spans.append((tag[2:], w.start, w.end))
-                elif tag.startswith("I-"):
-                    slot, start, _ = spans[-1]
-                    spans[-1] = (slot, start, w.end)
-            slots = assemble_slots(((s, text[a:b]) for s, a, b in spans), self.lexicon)
-            for slot, allowed in _SLOT_INTENTS.items():
-                if slot in slots and intent not in allowed:
-                    del slots[slot]
+        slots = self.slots_from_tags(text, words, tags, intent) if intent != self._oos else {}
         unclear = confidence < self.threshold or not math.isfinite(confidence)
         return NLUResult(
             intent=intent,
@@ -338,6 +327,22 @@ class NLUModel:
             tags=tags,
             latency_ms=(time.perf_counter() - t0) * 1000,
         )
+
+    def slots_from_tags(self, text: str, words: list[Word], tags: list[str], intent: str) -> dict[str, Any]:
+        """BIO tags -> spans -> repaired spans (``_spans``) -> normalised slots."""
+        spans: list[tuple[str, int, int]] = []
+        for w, tag in zip(words, tags, strict=False):
+            if tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1][0] != tag[2:])):
+                spans.append((tag[2:], w.start, w.end))
+            elif tag.startswith("I-"):
+                slot, start, _ = spans[-1]
+                spans[-1] = (slot, start, w.end)
+        spans = resolve_spans(text, spans, self.lexicon, intent=intent)
+        slots = assemble_slots(((s, text[a:b]) for s, a, b in spans), self.lexicon)
+        for slot, allowed in _SLOT_INTENTS.items():
+            if slot in slots and intent not in allowed:
+                del slots[slot]
+        return slots
 
     def predict_logits(self, texts: list[str], batch_size: int = 64) -> tuple[np.ndarray, list[list[str]]]:
         """Raw intent logits and word tags for many texts (calibration and batch evaluation)."""

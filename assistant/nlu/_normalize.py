@@ -202,7 +202,8 @@ _SORT_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
         ),
         "rating_desc",
     ),
-    (("price", "cost", "expensive", "pricey"), "price_asc"),
+    (("expensive", "pricey", "costly"), "price_desc"),
+    (("price", "cost"), "price_asc"),
 )
 
 _CURRENCY_WORDS = {
@@ -253,10 +254,10 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         v = self.vocabulary
-        self.types = SpellIndex(v.product_types, min_length=5)
-        self.brands = SpellIndex(v.brands, min_length=5)
-        self.colors = SpellIndex(v.colors, min_length=4)
-        self.materials = SpellIndex(v.materials, min_length=4)
+        self.types = SpellIndex(v.product_types, min_length=4, same_start=True)
+        self.brands = SpellIndex(v.brands, min_length=5, same_start=True)
+        self.colors = SpellIndex(v.colors, min_length=4, same_start=True)
+        self.materials = SpellIndex(v.materials, min_length=4, same_start=True)
 
     @classmethod
     def default(cls, extra: CatalogVocabulary | None = None) -> Lexicon:

@@ -61,10 +61,13 @@ def _deletes(word: str, n: int) -> set[str]:
 class SpellIndex:
     """Vocabulary with fast nearest-spelling lookup."""
 
-    def __init__(self, words: Iterable[str], *, max_distance: int = 2, min_length: int = 4) -> None:
+    def __init__(
+        self, words: Iterable[str], *, max_distance: int = 2, min_length: int = 4, same_start: bool = False
+    ) -> None:
         self.words: frozenset[str] = frozenset(w for w in words if w)
         self.max_distance = max_distance
         self.min_length = min_length
+        self.same_start = same_start  # only corrections that keep the first letter
         self._index: dict[str, set[str]] = {}
         for w in self.words:
             d = min(self.max_distance, allowed_distance(w, min_length=self.min_length))
@@ -88,6 +91,8 @@ class SpellIndex:
                 candidates |= hit
         best: list[tuple[int, str]] = []
         for c in candidates:
+            if self.same_start and c[:1] != word[:1]:
+                continue
             dist = osa_distance(word, c, limit=d)
             if dist <= min(d, allowed_distance(c, min_length=self.min_length) or d):
                 best.append((dist, c))

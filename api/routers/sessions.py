@@ -1,0 +1,47 @@
+"""``/v1/sessions/{session_id}/…`` routes of the commerce side: notices for polling."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import RuntimeDep
+from api.errors import ERROR_RESPONSES
+from api.schemas_commerce import NoticePublic, NoticesResponse, SessionIdPath
+from assistant.commerce import notices_after
+from assistant.errors import InvalidRequest
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
+
+_PLUS_LOST = re.compile(r"^(.*T[0-9:.]+) (\d{2}:?\d{2})$")
+
+
+def parse_after(text: str) -> datetime:
+    """ISO 8601 (``Z`` or an offset; naive is UTC).  A ``+`` that an unencoded query turned into a space
+    is put back."""
+    t = text.strip()
+    t = _PLUS_LOST.sub(r"\1+\2", t)
+    try:
+        dt = datetime.fromisoformat(t)
+    except ValueError:
+        raise InvalidRequest(f"after: {text!r} is not an ISO 8601 date-time", code="invalid_after") from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+@router.get("/{session_id}/notices", operation_id="list_notices", response_model=NoticesResponse)
+def list_notices(
+    runtime: RuntimeDep,
+    session_id: SessionIdPath,
+    after: Annotated[
+        str | None, Query(max_length=64, description="ISO 8601; only notices created after it")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> NoticesResponse:
+    """Staff messages, price alerts and order updates, oldest first (polling marks nothing delivered)."""
+    since = parse_after(after) if after else None
+    with runtime.db.session() as s:
+        notices = notices_after(s, session_id=session_id, after=since, limit=limit)
+    return NoticesResponse(notices=[NoticePublic.model_validate(n.to_public()) for n in notices])
