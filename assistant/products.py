@@ -65,10 +65,11 @@ def explain_hit(hit: Hit, filters: SearchFilters, query: str) -> str:
     if filters.rating_min is not None:
         parts.append(f"rated {filters.rating_min:g}+")
     if query.strip():
-        if hit.n_terms and hit.matched_terms >= hit.n_terms:
+        words = max(hit.query_terms, hit.n_terms)
+        if words and hit.matched_terms >= words:
             parts.append("matches all your words")
         elif hit.matched_terms:
-            parts.append(f"matches {hit.matched_terms} of {hit.n_terms} words")
+            parts.append(f"matches {hit.matched_terms} of your {words} words")
         elif hit.dense > 0:
             parts.append("similar in meaning")
     if p.rating is not None and p.rating >= 4.5 and p.rating_count >= 20:

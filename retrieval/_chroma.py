@@ -27,7 +27,7 @@ __all__ = [
     "CATEGORY_LEVELS",
 ]
 
-CATEGORY_LEVELS = 5
+CATEGORY_LEVELS = 8
 
 
 @register_embedding_function

@@ -60,7 +60,10 @@ class Hit:
     lexical: float
     dense: float
     matched_terms: int
+    #: distinct query terms the catalog knows (what ``matched_terms`` counts against)
     n_terms: int
+    #: distinct query terms in all, known to the catalog or not
+    query_terms: int = 0
 
 
 @dataclass
@@ -248,7 +251,13 @@ class HybridIndex:
                 self._texts_dirty = False
             self.version = f"{int(time.time())}-{uuid.uuid4().hex[:12]}"
             self._save_snapshot()
-            self._collection.modify(metadata={"catalog_version": self.version, "encoder": self.encoder.name})
+            self._collection.modify(
+                metadata={
+                    "catalog_version": self.version,
+                    "encoder": self.encoder.name,
+                    "dim": self.encoder.dim,
+                }
+            )
             return self.version
 
     # ------------------------------------------------------------------ persistence
@@ -403,7 +412,7 @@ class HybridIndex:
         *,
         need_coverage: bool = True,
         query_vector: Vectors | None = None,
-    ) -> tuple[npt.NDArray[np.int64], Any, Any, Any, Any, int]:
+    ) -> tuple[npt.NDArray[np.int64], Any, Any, Any, Any, int, int]:
         """Rows passing the filters with their fused, lexical and dense scores and term coverage."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
@@ -418,13 +427,13 @@ class HybridIndex:
         n_rows = len(rows)
         zeros: Any = np.zeros(n_rows)
         if not query.strip() or n_rows == 0:
-            return rows, zeros, zeros, zeros, np.zeros(n_rows, np.int16), 0
+            return rows, zeros, zeros, zeros, np.zeros(n_rows, np.int16), 0, 0
         lexical: Any = zeros
         coverage: Any = np.zeros(n_rows, np.int16)
-        n_terms = 0
+        n_terms = n_words = 0
         if mode != "dense":
             t0 = time.perf_counter()
-            tokens = self._lexical.query_tokens(query)
+            tokens, n_words = self._lexical.query_terms(query)
             n_terms = len(tokens)
             if tokens:
                 lexical = self._lexical.scores(tokens)[rows]
@@ -449,7 +458,7 @@ class HybridIndex:
         else:
             fused = blend(lexical, dense, alpha=self.alpha)
         timings["fusion_ms"] = _now_ms(t0)
-        return rows, fused, lexical, dense, coverage, n_terms
+        return rows, fused, lexical, dense, coverage, n_terms, n_words
 
     def rank(
         self,
@@ -507,7 +516,9 @@ class HybridIndex:
         filters = filters or SearchFilters()
         timings: dict[str, float] = {}
         t_all = time.perf_counter()
-        rows, fused, lexical, dense, coverage, n_terms = self._score(query, filters, mode, None, timings)
+        rows, fused, lexical, dense, coverage, n_terms, n_words = self._score(
+            query, filters, mode, None, timings
+        )
         t0 = time.perf_counter()
         if query.strip() and len(rows):
             need = n_terms if n_terms <= 2 else math.ceil(0.6 * n_terms)
@@ -530,6 +541,7 @@ class HybridIndex:
                 dense=float(dense[i]),
                 matched_terms=int(coverage[i]),
                 n_terms=n_terms,
+                query_terms=n_words,
             )
             for i in page
         ]

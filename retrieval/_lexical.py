@@ -48,16 +48,20 @@ class LexicalIndex:
 
     def query_tokens(self, query: str) -> list[str]:
         """Stemmed query terms that occur in the corpus (unknown terms cannot score)."""
+        return self.query_terms(query)[0]
+
+    def query_terms(self, query: str) -> tuple[list[str], int]:
+        """The known stemmed terms, and how many distinct terms the query has in all."""
         if self._retriever is None:
-            return []
+            return [], 0
         toks = self._bm25s.tokenize(
             [query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
         )[0]
-        seen: list[str] = []
+        known: list[str] = []
         for t in toks:
-            if t in self._vocab and t not in seen:
-                seen.append(t)
-        return seen
+            if t in self._vocab and t not in known:
+                known.append(t)
+        return known, len(set(toks))
 
     def scores(self, tokens: list[str]) -> Scores:
         """BM25 score of every document for the query terms (zeros when none match)."""

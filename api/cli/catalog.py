@@ -39,7 +39,8 @@ def ingest(
                     path=path, db=rt.db, index=rt.index, fmt=format, full=full, progress=update
                 )
         except CatalogFormatError as exc:
-            raise fail(f"{path}: {exc}") from None
+            message = str(exc)
+            raise fail(message if path.name in message else f"{path}: {message}") from None
     if as_json:
         typer.echo(json.dumps(report.as_dict()))
         return

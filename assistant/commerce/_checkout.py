@@ -148,6 +148,11 @@ def _region(country: str, text: str) -> str | None:
     return table.get(key)
 
 
+def _a(code: str) -> str:
+    """The article before a spelled-out country code: "a US state", "an AU state"."""
+    return "an" if code[:1] in "AEFHILMNORSX" else "a"
+
+
 def _postal_match(country: str, text: str) -> str | None:
     pattern = POSTAL_PATTERNS.get(country, GENERIC_POSTAL)
     up = _WS.sub(" ", text.upper()).strip()
@@ -208,7 +213,7 @@ def _normalise_fields(data: Mapping[str, Any]) -> dict[str, str]:
         if canonical is not None:
             region = canonical
         elif country in REGION_REQUIRED:
-            raise InvalidAddress(f"{region!r} is not a {country} {word}", field="region")
+            raise InvalidAddress(f"{region!r} is not {_a(country)} {country} {word}", field="region")
     elif country in REGION_REQUIRED:
         raise InvalidAddress(f"the {word} is missing", field="region")
     raw_postal = _text(data, "postal_code")
@@ -372,7 +377,7 @@ def _locality(parts: list[str], country: str) -> _Locality:
         if not region and country in REGION_REQUIRED and residue and len(residue.split()) == 1:
             word = REGION_WORD.get(country, "region")
             if len(residue) <= 3:
-                raise InvalidAddress(f"{residue!r} is not a {country} {word}", field="region")
+                raise InvalidAddress(f"{residue!r} is not {_a(country)} {country} {word}", field="region")
     if residue:
         city = residue
     elif after:
@@ -394,10 +399,8 @@ def _take_country(parts: list[str]) -> tuple[str | None, list[str]]:
         if n >= len(words):
             continue
         tail = " ".join(words[-n:])
-        if n == 1 and not (tail.isupper() and 2 <= len(tail) <= 3):
-            code = COUNTRY_ALIASES.get(tail.lower()) if len(tail) > 3 else None
-        else:
-            code = resolve_country(tail) if (len(tail) > 3 or tail.isupper()) else None
+        # a trailing name ("… 2000 Australia") or an upper-case code ("… 62704 US"), never "… Toronto on"
+        code = resolve_country(tail) if (len(tail) > 3 or tail.isupper()) else None
         if code is not None:
             return code, [*parts[:-1], " ".join(words[:-n])]
     return None, parts

@@ -2,21 +2,26 @@
 
 Each event is POSTed as JSON ``{"id", "type", "created_at", "order"}`` with
 ``X-ShopAssist-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>`` (when a secret
-is set), from a background thread, retried with exponential backoff on network errors, 408, 429 and
-5xx, a bounded number of times.  It never blocks or fails the order; a delivery that runs out of
-attempts is logged.  Retries carry the same body and event id, so the receiver can de-duplicate.
-Deliveries still waiting when the process exits are lost (no outbox table yet).
+is set) by one background delivery thread, in the order the events happened (so ``order.cancelled``
+never overtakes its ``order.placed``), retried with exponential backoff on network errors, 408, 425,
+429 and 5xx, a bounded number of times.  It never blocks or fails the order: ``notify`` only queues
+(a bounded queue; overflow is logged and dropped), and an event that runs out of attempts is logged.
+Retries carry the same body and event id (``X-ShopAssist-Delivery``) so the receiver can de-duplicate.
+Events still queued when the process exits are lost (no outbox table yet).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import queue
 import random
 import secrets
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from assistant.commerce._common import iso
@@ -58,6 +63,7 @@ class OrderWebhook:
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         timeout_s: float = 10.0,
+        max_queue: int = 10_000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not url.startswith(("http://", "https://")):
@@ -73,7 +79,9 @@ class OrderWebhook:
         self._transport = transport
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads: set[threading.Thread] = set()
+        self._queue: queue.Queue[tuple[str, str, bytes, str] | None] = queue.Queue(maxsize=max_queue)
+        self._worker: threading.Thread | None = None
+        self._client: httpx.Client | None = None
         if not secret:
             log.warning("order webhook %s has no secret: deliveries are not signed", url)
 
@@ -111,28 +119,31 @@ class OrderWebhook:
     # -- delivery
 
     def notify(self, event_type: str, order: Order) -> None:
-        """Deliver in a background thread and return at once."""
+        """Queue the event for the delivery thread and return at once (never raises, never blocks)."""
         event_id, body = self.payload(event_type, order)
-        thread = threading.Thread(
-            target=self._run,
-            args=(event_type, event_id, body, order.id),
-            name=f"order-webhook-{order.id}",
-            daemon=True,
-        )
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def _run(self, event_type: str, event_id: str, body: bytes, order_id: str) -> None:
         try:
-            ok = self.deliver(event_type, event_id, body)
-            if not ok:
-                log.error("order webhook gave up on %s for order %s (%s)", event_type, order_id, event_id)
-        except Exception:  # the thread must not die silently
-            log.exception("order webhook failed for order %s", order_id)
-        finally:
-            with self._lock:
-                self._threads.discard(threading.current_thread())
+            self._queue.put_nowait((event_type, event_id, body, order.id))
+        except queue.Full:
+            log.error("order webhook queue is full; dropped %s for order %s", event_type, order.id)
+            return
+        with self._lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._loop, name="order-webhook", daemon=True)
+                self._worker.start()
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                event_type, event_id, body, order_id = item
+                if not self.deliver(event_type, event_id, body):
+                    log.error("order webhook gave up on %s for order %s (%s)", event_type, order_id, event_id)
+            except Exception:  # the delivery thread must not die
+                log.exception("order webhook failed")
+            finally:
+                self._queue.task_done()
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         delay = min(self.max_backoff_s, self.backoff_s * (2.0 ** (attempt - 1)))
@@ -145,38 +156,56 @@ class OrderWebhook:
         import httpx
 
         headers = self.headers(event_type, event_id, body)
-        with httpx.Client(
-            timeout=self.timeout_s, transport=self._transport, follow_redirects=False
-        ) as client:
-            for attempt in range(1, self.attempts + 1):
-                retry_after: str | None = None
-                try:
-                    response = client.post(self.url, content=body, headers=headers)
-                except httpx.HTTPError as exc:
-                    log.warning("order webhook attempt %d/%d: %s", attempt, self.attempts, exc)
-                else:
-                    if 200 <= response.status_code < 300:
-                        return True
-                    if response.status_code < 500 and response.status_code not in _RETRY_STATUSES:
-                        log.error("order webhook refused %s with HTTP %d", event_id, response.status_code)
-                        return False
-                    retry_after = response.headers.get("Retry-After")
-                    log.warning(
-                        "order webhook attempt %d/%d: HTTP %d", attempt, self.attempts, response.status_code
-                    )
-                if attempt < self.attempts and self._stop.wait(self._delay(attempt, retry_after)):
-                    return False  # closing
+        client = self._http()
+        for attempt in range(1, self.attempts + 1):
+            retry_after: str | None = None
+            try:
+                response = client.post(self.url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                log.warning("order webhook attempt %d/%d: %s", attempt, self.attempts, exc)
+            else:
+                if 200 <= response.status_code < 300:
+                    return True
+                if response.status_code < 500 and response.status_code not in _RETRY_STATUSES:
+                    log.error("order webhook refused %s with HTTP %d", event_id, response.status_code)
+                    return False
+                retry_after = response.headers.get("Retry-After")
+                log.warning(
+                    "order webhook attempt %d/%d: HTTP %d", attempt, self.attempts, response.status_code
+                )
+            if attempt < self.attempts and self._stop.wait(self._delay(attempt, retry_after)):
+                return False  # closing
         return False
 
+    def _http(self) -> httpx.Client:
+        """One client (thread-safe, pooled) for all deliveries, made on first use."""
+        import httpx
+
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=self.timeout_s, transport=self._transport, follow_redirects=False
+                )
+            return self._client
+
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for deliveries in flight (tests, shutdown); True when none is left."""
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout)
-        with self._lock:
-            return not any(t.is_alive() for t in self._threads)
+        """Wait until every queued event is delivered or given up (tests, shutdown); True when done."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
 
     def close(self) -> None:
-        """Stop waiting between retries (attempts in progress finish)."""
+        """Stop retrying (an attempt in progress finishes; queued events get one attempt each), end the
+        delivery thread and close the HTTP client."""
         self._stop.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(None)
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()

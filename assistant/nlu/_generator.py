@@ -127,6 +127,19 @@ _T: dict[str, tuple[str, ...]] = {
         "{np}",
         "{np}",
         "{np} {post}",
+        "{np_pl}",
+        "{np_pl}",
+        "{np_bare}",
+        "{np_pl} {post}",
+        "{np_pl} {post}",
+        "{np_bare} {post}",
+        "{type_pl} {post}",
+        "{type} {post}",
+        "{type_pl} in {color}",
+        "{np} {extra}",
+        "{np_pl} {extra} {post}",
+        "(show me|i need|looking for) {np} {extra}",
+        "[(i'm looking for|i want|need)] {np_pl} like {extra}",
         "show me {np}",
         "show me {np} {post}",
         "(i'm|im|i am) looking for {np}",
@@ -400,6 +413,9 @@ _T: dict[str, tuple[str, ...]] = {
         "add the {brand} {type} to [(my )]cart",
         "add the {color} {type} to my (cart|basket)",
         "add the {color} one",
+        "[(can you )](put|add|throw) the {type} in[(to)] my (cart|basket|bag)",
+        "(add|get) me the {type}",
+        "i('ll| will) take the {type}",
         "(add|put) the {material} one in my cart",
         "[(yes )]add {qty} of the {type_pl}",
         "(i'd like|i want) to order {qty} of {ord}",
@@ -536,6 +552,8 @@ _T: dict[str, tuple[str, ...]] = {
         "[(show me the )]price history (for|of) {ord}",
         "should i wait for a (sale|discount|price drop) on {ord}[?]",
         "is {ord} overpriced[?]",
+        "will the {type} go on sale [(soon|for black friday|this month)][?]",
+        "is the {brand} {type} (a good deal|worth the price|fairly priced)[?]",
         "(are there|any) sales coming up on the {brand} {type}[?]",
         "will (it|the {type}) be cheaper (on|during|around) (black friday|the holidays|next month)[?]",
         "(buy now or wait|wait or buy now)[?]",
@@ -832,7 +850,11 @@ class ExampleGenerator:
                 "catalog",
                 vocabulary.product_types,
                 brands or apparel.brands,
-                tuple(dict.fromkeys(vocabulary.materials + apparel.materials)),
+                tuple(
+                    dict.fromkeys(
+                        vocabulary.materials + tuple(m for m in apparel.materials if m not in drop_materials)
+                    )
+                ),
                 "catalog",
                 True,
                 apparel.attributes,
@@ -873,6 +895,7 @@ class ExampleGenerator:
             "oos": self._f_oos,
             "stuff": self._f_stuff,
             "gibberish": self._f_gibberish,
+            "extra": self._f_extra,
         }
 
     # ------------------------------------------------------------------ public
@@ -948,6 +971,33 @@ class ExampleGenerator:
             utt.lit("".join(rng.choice(row) for _ in range(rng.randint(4, 30))))
         else:
             utt.lit(rng.choice(("?", "??", "...", ":)", ":(", "lol", "ok?", "hmm?", "what", "huh", "test")))
+
+    def _f_extra(self, utt: _Utt) -> None:
+        """Numbers that are no slot: "for 4 people", "set of 6", "for a 7 year old"."""
+        rng = self.rng
+        n = rng.randint(2, 12)
+        num = str(n) if rng.random() < 0.6 else number_to_words(n)
+        phrase = rng.choice(
+            (
+                "for {n} people",
+                "set of {n}",
+                "for a {n} year old",
+                "{n} pack",
+                "pack of {n}",
+                "{n} seater",
+                "with {n} drawers",
+                "with {n} shelves",
+                "for a family of {n}",
+                "{n} piece",
+                "for my {n} year old",
+                "{n} person",
+                "with {n} pockets",
+                "that fits {n}",
+                "{n} in a pack",
+            )
+        )
+        for piece in phrase.format(n=num).split():
+            utt.lit(piece)
 
     def _f_stuff(self, utt: _Utt) -> None:
         utt.lit(self.rng.choice(_STUFF))
@@ -1492,6 +1542,10 @@ class ExampleGenerator:
             segs.append(
                 (rng.choice(("please", "pls", "thanks", "thx", "thank you", "plz", "asap", "ty")), None)
             )
+        # a filler inside the sentence ("show me uh headphones")
+        if len(segs) > 2 and rng.random() < (0.12 if spoken else 0.04) * noise:
+            pos = rng.randrange(1, len(segs))
+            segs.insert(pos, (rng.choice(("uh", "um", "like", "erm", "you know", "i guess")), None))
         # typos
         p_typo = rng.choice((0.0, 0.0, 0.0, 0.04, 0.08, 0.15)) * noise
         if p_typo:

@@ -253,6 +253,7 @@ class Lexicon:
     vocabulary: CatalogVocabulary = field(default_factory=CatalogVocabulary)
 
     def __post_init__(self) -> None:
+        self.cache: dict[tuple[str, str, bool], bool] = {}  # vocabulary look-ups of the span rules
         v = self.vocabulary
         self.types = SpellIndex(v.product_types, min_length=4, same_start=True)
         self.brands = SpellIndex(v.brands, min_length=5, same_start=True)
@@ -553,7 +554,7 @@ def parse_size(text: str) -> str | None:
     if not t:
         return None
     # dimensions: "five by seven", "8 x 10", "8'x10'", "5×7"
-    m = re.fullmatch(r"(.+?)\s*(?:\bby\b|×|\*|x)\s*(.+)", t)
+    m = re.fullmatch(r"(.+?)(?:\s+by\s+|\s*[×*]\s*|(?<=[\d'\"])\s*x\s*(?=[\d.])|\s+x\s+)(.+)", t)
     if m:
         sides = []
         for d in m.groups():
@@ -616,10 +617,11 @@ def parse_order_id(text: str) -> str | None:
         "reference",
     }:
         words = words[1:]
+    spoken = len(text.split()) >= 4  # "k seven m two …": digits read out one by one
     parts: list[str] = []
     for w in words:
         low = w.lower()
-        if low in _DIGIT_WORDS:
+        if spoken and low in _DIGIT_WORDS:
             parts.append(_DIGIT_WORDS[low])
         elif low in {"dash", "hyphen"}:
             continue

@@ -134,7 +134,11 @@ def align_slots(text: str, slots: dict[str, Any], lexicon: Lexicon | None = None
                         ok = isinstance(got, list) and got == target
                     else:
                         ok = values_match(slot, target, got)
-                    if ok and (best is None or j - i > best[1] - best[0]):
+                    # prices take their currency words along; an ordinal is its word alone
+                    longer = best is None or (
+                        j - i < best[1] - best[0] if slot == "ordinal" else j - i > best[1] - best[0]
+                    )
+                    if ok and longer:
                         best = (i, j)
                 if best is not None:
                     break

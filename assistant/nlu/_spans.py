@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.nlu._inflect import singularize
-from assistant.nlu._normalize import GENDER_WORDS, Lexicon, normalize_value, parse_gender, parse_size
+from assistant.nlu._normalize import GENDER_WORDS, Lexicon, normalize_value, parse_size
 from assistant.nlu._vocab import SIZE_KINDS
 
 __all__ = ["Span", "resolve_spans"]
@@ -189,14 +189,139 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[^\w$~<>+'’-]+", text.lower()) if w]
 
 
-def _known(lex: Lexicon, slot: str, text: str) -> bool:
+def _known(lex: Lexicon, slot: str, text: str, *, exact: bool = False) -> bool:
+    """Whether ``text`` names a vocabulary entry of ``slot`` (``exact``: without spelling correction)."""
+    key = (slot, text, exact)
+    hit = lex.cache.get(key)
+    if hit is None:
+        hit = _lookup(lex, slot, text, exact)
+        if len(lex.cache) > 50_000:
+            lex.cache.clear()
+        lex.cache[key] = hit
+    return hit
+
+
+def _lookup(lex: Lexicon, slot: str, text: str, exact: bool) -> bool:
+    index = _INDEX[slot](lex)
+    if exact:
+        t = " ".join(text.lower().replace("’", "'").split()).strip(" .,!?")
+        if slot == "product_type":
+            t = singularize(t)
+        return t in index
     value = normalize_value(slot, text, lex)
-    if not isinstance(value, str):
-        return False
-    index = {"product_type": lex.types, "brand": lex.brands, "color": lex.colors, "material": lex.materials}[
-        slot
-    ]
-    return value in index
+    return isinstance(value, str) and value in index
+
+
+_INDEX = {
+    "product_type": lambda lex: lex.types,
+    "brand": lambda lex: lex.brands,
+    "color": lambda lex: lex.colors,
+    "material": lambda lex: lex.materials,
+}
+
+
+def _split_words(text: str, span: Span) -> list[tuple[int, int]]:
+    return [(span[1] + m.start(), span[1] + m.end()) for m in re.finditer(r"\S+", text[span[1] : span[2]])]
+
+
+_SIZE_WORDS = frozenset({"queen", "king", "twin", "full", "double", "single", "california king", "cal king"})
+
+
+def _split_type_prefix(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
+    """ "queen bed frame" / "mens jeans" / "leather jacket" tagged as one type: split off the prefix."""
+    out: list[Span] = []
+    for span in spans:
+        if span[0] != "product_type" or _known(lex, "product_type", text[span[1] : span[2]], exact=True):
+            out.append(span)
+            continue
+        words = _split_words(text, span)
+        done = False
+        for k in (2, 1):
+            if len(words) <= k:
+                continue
+            head = text[words[0][0] : words[k - 1][1]]
+            rest = ("product_type", words[k][0], span[2])
+            if not _known(lex, "product_type", text[rest[1] : rest[2]], exact=True):
+                continue
+            low = head.lower()
+            slot = None
+            if low in _SIZE_WORDS or re.fullmatch(r"\d+(?:\.\d+)?(?:x\d+)?(?:\s*(?:inch|in|\"))?", low):
+                slot = "size"
+            elif low in GENDER_WORDS and low not in {
+                "her",
+                "him",
+                "his",
+                "hers",
+                "both",
+                "anyone",
+                "everyone",
+            }:
+                slot = "gender"
+            else:
+                for other in ("color", "material", "brand"):
+                    if _known(lex, other, head, exact=True):
+                        slot = other
+                        break
+            if slot is not None:
+                out += [(slot, words[0][0], words[k - 1][1]), rest]
+                done = True
+                break
+        if not done:
+            out.append(span)
+    return out
+
+
+def _shift_boundaries(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
+    """Touching spans of two string slots: move one word across when that makes both known
+    ("fenty" + "beauty foundation" -> "fenty beauty" + "foundation"; "north" + "face" -> "north face")."""
+    out: list[Span | None] = list(spans)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if a is None or b is None or a[0] not in _STRING_SLOTS or b[0] not in _STRING_SLOTS or a[0] == b[0]:
+            continue
+        if _gap(text, a, b).strip():
+            continue
+        ta, tb = text[a[1] : a[2]], text[b[1] : b[2]]
+        if _known(lex, a[0], ta, exact=True) and _known(lex, b[0], tb, exact=True):
+            continue
+        bw = _split_words(text, b)
+        aw = _split_words(text, a)
+        new_a = (a[0], a[1], bw[0][1])
+        new_b = (b[0], bw[1][0], b[2]) if len(bw) > 1 else None
+        if _known(lex, a[0], text[new_a[1] : new_a[2]], exact=True) and (
+            new_b is None or _known(lex, b[0], text[new_b[1] : new_b[2]], exact=True)
+        ):
+            out[i], out[i + 1] = new_a, new_b
+            continue
+        if len(aw) > 1:
+            new_a2 = (a[0], a[1], aw[-2][1])
+            new_b2 = (b[0], aw[-1][0], b[2])
+            if _known(lex, a[0], text[new_a2[1] : new_a2[2]], exact=True) and _known(
+                lex, b[0], text[new_b2[1] : new_b2[2]], exact=True
+            ):
+                out[i], out[i + 1] = new_a2, new_b2
+    return [s for s in out if s is not None]
+
+
+def _extend_left(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
+    """An untagged word right before a type or brand that completes a known one ("frying" + "pan")."""
+    out: list[Span] = []
+    taken = [(s[1], s[2]) for s in spans]
+    for span in spans:
+        if span[0] in {"product_type", "brand"}:
+            m = re.search(r"([\w'’.&-]+)\s+$", text[: span[1]])
+            if m:
+                start = m.start(1)
+                free = not any(a <= start < b for a, b in taken)
+                word = m.group(1).lower()
+                if (
+                    free
+                    and word not in _FILLERS | _DETERMINERS
+                    and _known(lex, span[0], text[start : span[2]], exact=True)
+                ):
+                    span = (span[0], start, span[2])
+        out.append(span)
+    return out
 
 
 def _trim(text: str, span: Span) -> Span | None:

@@ -839,11 +839,31 @@ _AMBIGUOUS_BRANDS = frozenset(
 
 _GENDER_WORDS = ("men", "women", "boys", "girls", "unisex")
 
+
+def _attribute_prefixed(t: str, types: frozenset[str], attributes: frozenset[str]) -> bool:
+    """ "leather jacket", "linen shirt": a colour/material word in front of another type.  The
+    labelling rules split those (material leather, product_type jacket), so they are no types."""
+    words = t.split()
+    for k in (1, 2):
+        if len(words) > k and " ".join(words[:k]) in attributes and " ".join(words[k:]) in types:
+            return True
+    return False
+
+
+_ALL_TYPES = frozenset(canonical_type(t) for cat in BUILTIN_CATEGORIES for t in cat.product_types)
+_ATTRIBUTE_WORDS = frozenset(BUILTIN_COLORS) | frozenset(
+    m for cat in BUILTIN_CATEGORIES for m in cat.materials
+)
 BUILTIN_CATEGORIES = tuple(
     replace(
         cat,
         brands=tuple(b for b in cat.brands if b not in _AMBIGUOUS_BRANDS),
-        product_types=tuple(t for t in cat.product_types if t not in {"ups", "nas"}),
+        product_types=tuple(
+            t
+            for t in cat.product_types
+            if t not in {"ups", "nas"}
+            and not _attribute_prefixed(canonical_type(t), _ALL_TYPES, _ATTRIBUTE_WORDS)
+        ),
     )
     for cat in BUILTIN_CATEGORIES
 )
