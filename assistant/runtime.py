@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.db import Database
 from assistant.errors import ServiceUnavailable
 from retrieval import Encoder, HybridIndex, make_encoder, open_chroma_client
+
+if TYPE_CHECKING:
+    from assistant.dialogue import Assistant
 
 __all__ = ["Runtime"]
 
@@ -38,6 +41,9 @@ class Runtime:
             max_inmemory_vectors=settings.max_inmemory_vectors,
         )
 
+        from assistant.commerce import OrderWebhook
+
+        self.order_webhook = OrderWebhook.from_settings(settings)
         self._assistant: Any = None
         self._assistant_lock = threading.Lock()
 
@@ -46,7 +52,7 @@ class Runtime:
         return self.settings.models_dir / "nlu"
 
     @property
-    def assistant(self) -> Any:
+    def assistant(self) -> Assistant:
         """The conversation engine, with the NLU model loaded on first use."""
         if self._assistant is None:
             with self._assistant_lock:
@@ -55,15 +61,20 @@ class Runtime:
                     from assistant.nlu import NLUModel, NLUModelError
 
                     try:
-                        nlu = NLUModel.load(self.nlu_path)
+                        nlu = NLUModel.load(self.nlu_path, threads=1)
                     except (NLUModelError, OSError) as exc:
                         raise ServiceUnavailable(
                             f"the NLU model is not ready ({exc}); run `shopassist train nlu` or `make run`",
                             code="nlu_model_missing",
                         ) from None
-                    self._assistant = Assistant(db=self.db, index=self.index, nlu=nlu)
-        return self._assistant
+                    self._assistant = Assistant(
+                        db=self.db, index=self.index, nlu=nlu, order_webhook=self.order_webhook
+                    )
+        assistant: Assistant = self._assistant
+        return assistant
 
     def close(self) -> None:
+        if self.order_webhook is not None:
+            self.order_webhook.close()
         self.index.close()
         self.db.dispose()

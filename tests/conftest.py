@@ -12,6 +12,8 @@ import pytest
 from assistant.config import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
+#: a trained NLU model to reuse instead of training one for the session (developer speed-up only)
+PRETRAINED_NLU = os.environ.get("SHOPASSIST_TEST_NLU_MODEL")
 DEMO_CATALOG = REPO / "data" / "demo" / "catalog.jsonl"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
@@ -74,4 +76,25 @@ def small_catalog(tmp_path: Path, demo_rows: list[dict[str, object]]) -> Path:
             row = dict(row)
             row["image_path"] = str(DEMO_CATALOG.parent / str(row["image_path"]))
             fh.write(json.dumps(row) + "\n")
+    return out
+
+
+@pytest.fixture(scope="session")
+def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small NLU model trained once per test session (4 layers, 6,000 generated examples)."""
+    if PRETRAINED_NLU and (Path(PRETRAINED_NLU) / "config.json").is_file():
+        return Path(PRETRAINED_NLU)
+    from assistant.nlu import train_nlu, vocabulary_from_catalog_file
+
+    out = tmp_path_factory.mktemp("nlu-session") / "nlu"
+    train_nlu(
+        vocabulary=vocabulary_from_catalog_file(DEMO_CATALOG),
+        out_dir=out,
+        layers=4,
+        epochs=1.0,
+        max_examples=6000,
+        seed=3,
+        progress=False,
+        eval_examples=300,
+    )
     return out

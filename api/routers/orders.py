@@ -9,7 +9,6 @@ A 409 ``price_changed`` has already taken the new prices into the cart: sending 
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -30,16 +29,11 @@ from assistant.errors import IdempotencyKeyRequired, InvalidRequest, PriceChange
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=ERROR_RESPONSES)
 
 _ERR = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
-_webhook_lock = threading.Lock()
 
 
 def get_order_webhook(request: Request) -> OrderWebhook | None:
-    """The app's order webhook from its settings (``None`` when no URL is set); made once per app."""
-    state = request.app.state
-    with _webhook_lock:
-        if not hasattr(state, "order_webhook"):
-            state.order_webhook = OrderWebhook.from_settings(state.settings)
-    webhook: OrderWebhook | None = state.order_webhook
+    """The runtime's order webhook (``None`` when no URL is set): one per process, shared with chat."""
+    webhook: OrderWebhook | None = request.app.state.runtime.order_webhook
     return webhook
 
 

@@ -75,11 +75,13 @@ def card(p: Product, why: str, score: float | None) -> ProductCardOut:
 class Assistant:
     """The conversation engine (NLU → state → policy → commerce → response → turn log)."""
 
-    def __init__(self, *, db: Database, index: HybridIndex, nlu: Understander) -> None:
+    def __init__(
+        self, *, db: Database, index: HybridIndex, nlu: Understander, order_webhook: Any = None
+    ) -> None:
         self.db = db
         self.index = index
         self.nlu = nlu
-        self.policy = Policy(index)
+        self.policy = Policy(index, order_webhook=order_webhook)
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 

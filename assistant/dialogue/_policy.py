@@ -116,6 +116,10 @@ _ATTRIBUTE_QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: a product card before rendering: (product, why, score)
+Card = tuple[Product, str, float | None]
+
+
 @dataclass
 class TurnContext:
     s: Session
@@ -134,7 +138,7 @@ class TurnContext:
 class Outcome:
     action: str
     reply: str
-    products: list[tuple[Product, str, float | None]] = field(default_factory=list)  # (product, why, score)
+    products: list[Card] = field(default_factory=list)
     order: dict[str, Any] | None = None
     suggestions: list[str] = field(default_factory=list)
     n_results: int | None = None
@@ -142,8 +146,9 @@ class Outcome:
 
 
 class Policy:
-    def __init__(self, index: HybridIndex) -> None:
+    def __init__(self, index: HybridIndex, *, order_webhook: Any = None) -> None:
         self.index = index
+        self.order_webhook = order_webhook
         self.terms = CatalogTerms(index)
 
     # ------------------------------------------------------------------ helpers
@@ -153,8 +158,8 @@ class Policy:
         except ProductNotIndexed:
             return None
 
-    def _cards(self, pids: Sequence[str], why: str = "") -> list[tuple[Product, str, float | None]]:
-        out = []
+    def _cards(self, pids: Sequence[str], why: str = "") -> list[Card]:
+        out: list[Card] = []
         for pid in pids:
             p = self._product(pid)
             if p is not None:
@@ -357,7 +362,7 @@ class Policy:
         st.shown = [h.product.id for h in result.hits]
         st.shown_is_cart = False
         st.focus = st.shown[0] if len(st.shown) == 1 else st.focus if st.focus in st.shown else None
-        cards = [(h.product, explain_hit(h, filters, query), h.score) for h in result.hits]
+        cards: list[Card] = [(h.product, explain_hit(h, filters, query), h.score) for h in result.hits]
         what = describe_filters(st.filters, count=result.total)
         start = st.offset + 1
         if relaxed:
@@ -461,7 +466,7 @@ class Policy:
         )
 
     def _compare(self, ctx: TurnContext) -> Outcome:
-        ordinals = ctx.slots.get("ordinal")
+        ordinals = _group_ordinals(ctx.text, ctx.slots.get("ordinal"), len(ctx.state.shown))
         refs: list[str] | None
         if isinstance(ordinals, list) and ordinals:
             refs = resolve_ordinals(ordinals, ctx.state.shown)
@@ -492,7 +497,7 @@ class Policy:
         ctx.state.shown = [p.id for p in products]
         ctx.state.shown_is_cart = False
         ctx.state.focus = None
-        cards = [
+        cards: list[Card] = [
             (
                 p,
                 "cheapest"
@@ -538,7 +543,7 @@ class Policy:
         if anchor is None:
             return self._out_of_scope(ctx)
         similar = self.index.similar(anchor.id, SearchFilters(in_stock=True), k=PAGE_SIZE)
-        cards = [(p, f"similar to {anchor.title}", score) for p, score in similar]
+        cards: list[Card] = [(p, f"similar to {anchor.title}", score) for p, score in similar]
         st.shown = [p.id for p, _, _ in cards]
         st.shown_is_cart = False
         reply = (
@@ -767,7 +772,7 @@ class Policy:
             st.form = None
             return Outcome("show_cart", "Your cart is empty now, so there's nothing to order." + notes)
         st.form = "confirm"
-        st.checkout["total"] = cart.total
+        st.checkout["total"] = float(cart.total)
         addr = commerce.Address.model_validate(st.checkout["address"])
         items = "; ".join(f"{line.quantity} × {line.title}" for line in cart.items)
         return Outcome(
@@ -789,11 +794,12 @@ class Policy:
                 address=commerce.Address.model_validate(st.checkout["address"]),
                 idempotency_key=f"chat:{ctx.session_id}:{attempt}",
                 confirmed_total=float(st.checkout.get("total", 0.0)),
+                notifier=self.order_webhook,
             )
         except commerce.PriceChanged:
             return self._ask_confirm(ctx)
         except commerce.OutOfStock as exc:
-            for pid in getattr(exc, "product_ids", []):
+            for pid in exc.product_ids:
                 commerce.remove_from_cart(ctx.s, session_id=ctx.session_id, product_id=pid)
             out = self._ask_confirm(ctx)
             out.reply = f"{exc.message} I've taken it out of your cart. " + out.reply
@@ -817,7 +823,7 @@ class Policy:
         oid = ctx.slots.get("order_id")
         try:
             if oid:
-                order = commerce.get_order(ctx.s, order_id=str(oid).upper(), session_id=ctx.session_id)
+                order = commerce.get_order(ctx.s, order_id=str(oid), session_id=ctx.session_id)
             else:
                 orders = commerce.orders_of_session(ctx.s, session_id=ctx.session_id)
                 if not orders:
@@ -844,7 +850,9 @@ class Policy:
                 if not orders:
                     return Outcome("order_status", "You have no order to cancel in this conversation.")
                 oid = orders[0].id
-            order = commerce.cancel_order(ctx.s, order_id=str(oid).upper(), session_id=ctx.session_id)
+            order = commerce.cancel_order(
+                ctx.s, order_id=str(oid), session_id=ctx.session_id, notifier=self.order_webhook
+            )
         except commerce.OrderNotFound:
             return Outcome("order_status", f"I can't find order {oid} in this conversation.")
         except ShopAssistError as exc:
@@ -881,6 +889,23 @@ class Policy:
 
 
 # ---------------------------------------------------------------------------- pure helpers
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "both": 2, "2": 2, "3": 3, "4": 4}
+_GROUP = re.compile(r"\b(first|top|last)\s+(two|three|four|2|3|4)\b|\b(both|these two|those two)\b", re.I)
+
+
+def _group_ordinals(text: str, ordinals: Any, n_shown: int) -> list[int] | None:
+    """"the first two" → [1, 2], "the last three" → the last three positions, "both" → [1, 2]."""
+    m = _GROUP.search(text)
+    if m:
+        if m.group(3):
+            return [1, 2]
+        n = _COUNT_WORDS[m.group(2).lower()]
+        if m.group(1).lower() == "last":
+            return [i for i in range(max(1, n_shown - n + 1), n_shown + 1)] or None
+        return list(range(1, n + 1))
+    return ordinals if isinstance(ordinals, list) and ordinals else None
 
 
 def _fix_price_range(merged: dict[str, Any], slots: dict[str, Any]) -> None:
@@ -926,7 +951,7 @@ def _entropy(counts: Any) -> float:
     total = float(sum(values))
     if total <= 0:
         return 0.0
-    return -sum((c / total) * math.log(c / total) for c in values)
+    return float(-sum((c / total) * math.log(c / total) for c in values))
 
 
 def _quantiles(prices: list[float]) -> tuple[float, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["money", "describe_filters", "join_words", "plural", "speech_text", "spoken_price", "title_case"]
@@ -24,7 +25,8 @@ _PLURAL_SAME = frozenset(
 )
 
 
-def money(value: float) -> str:
+def money(value: float | Decimal) -> str:
+    value = float(value)
     return f"${value:,.0f}" if abs(value - round(value)) < 0.005 else f"${value:,.2f}"
 
 

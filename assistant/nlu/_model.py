@@ -14,6 +14,7 @@ where ``I-x`` may only follow ``B-x``/``I-x`` -> spans -> ``_normalize.assemble_
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import time
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["NLUResult", "NLUModel", "NLUModelError", "FORMAT_VERSION", "build_network", "viterbi_bio"]
 
 FORMAT_VERSION = 1
+logger = logging.getLogger(__name__)
 _CONFIG = "config.json"
 _WEIGHTS = "model.safetensors"
 #: slots that only mean something for some intents (DESIGN.md: quantity counts cart units only)
@@ -134,6 +136,32 @@ def _is_foreign_script(text: str) -> bool:
     return latin / len(letters) < 0.5
 
 
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ENGLISH = _wordset(
+    "the a an i you me my is are do does for to in on of and with what where how show want need have it this "
+    "that please can any some find looking get"
+)
+_FOREIGN = _wordset(
+    # Spanish, French, German, Portuguese, Italian function words that English messages do not use
+    "el los las del que por para con mis está esta estoy quiero necesito dónde donde cómo una unos unas pero "
+    "muy hola gracias les des une je tu vous nous et ou mais avec pour dans sur mon ma mes bonjour merci "
+    "voudrais cherche où très der die das den dem und ist ich du sie wir ein eine mit für auf nicht wo mein "
+    "meine bitte danke hallo suche eu você não obrigado obrigada onde meu minha quero il gli sono dove "
+    "grazie voglio cerco mio qué zapatos rojos pedido camisa"
+)
+
+
+def _looks_foreign(words: list[str]) -> bool:
+    """Latin-script text in another language ("¿dónde está mi pedido?"): its function words give it away."""
+    low = [w.lower() for w in words]
+    foreign = sum(1 for w in low if w in _FOREIGN)
+    english = sum(1 for w in low if w in _ENGLISH)
+    return foreign >= 2 and foreign > english
+
+
 class NLUModel:
     """Joint intent classifier + slot tagger.  Build with :meth:`load` (or ``train_nlu``)."""
 
@@ -171,6 +199,7 @@ class NLUModel:
         self.metrics = dict(metrics or {})
         self.net = build_network(self.encoder_config, len(self.intents), len(self.tags), self.dropout)
         self.net.eval()
+        self._runner: Any = self.net
         self.tokenizer: Any = None
         self.quantized = False
         catalog = CatalogVocabulary.from_json(self.vocabulary) if self.vocabulary else CatalogVocabulary()
@@ -213,8 +242,15 @@ class NLUModel:
         return path
 
     @classmethod
-    def load(cls, path: Path, *, quantize: bool = True, threads: int | None = None) -> NLUModel:
-        """Load an artifact directory; ``quantize`` applies dynamic int8 quantisation to Linear layers."""
+    def load(
+        cls, path: Path, *, quantize: bool = True, trace: bool = True, threads: int | None = None
+    ) -> NLUModel:
+        """Load an artifact directory.
+
+        ``quantize``: dynamic int8 quantisation of the Linear layers; ``trace``: run the network as a
+        frozen TorchScript trace (same outputs, a fraction of eager PyTorch's per-call overhead on
+        one short utterance); ``threads``: ``torch.set_num_threads`` for this process.
+        """
         path = Path(path)
         cfg_path = path / _CONFIG
         if not cfg_path.is_file() or not (path / _WEIGHTS).is_file():
@@ -245,7 +281,30 @@ class NLUModel:
         model.net.eval()
         if quantize:
             model.quantize()
+        if trace:
+            model.trace()
         return model
+
+    def trace(self) -> None:
+        """Run the network as a frozen TorchScript trace (outputs identical; eager on failure)."""
+        import torch
+        from transformers.utils import logging as hf_logging
+
+        batch, _ = self.encode_words(["show", "me", "grey", "sofas", "under", "800"])
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        try:
+            with warnings.catch_warnings(), torch.inference_mode():
+                warnings.simplefilter("ignore")  # TracerWarnings about Python values in the graph
+                traced = torch.jit.trace(  # type: ignore[no-untyped-call]
+                    self.net, (batch["input_ids"], batch["attention_mask"]), check_trace=False, strict=False
+                )
+                self._runner = torch.jit.freeze(traced.eval())
+        except (RuntimeError, TypeError, ValueError) as exc:  # pragma: no cover - depends on the torch build
+            logger.warning("NLU model runs eagerly: tracing failed (%s)", exc)
+            self._runner = self.net
+        finally:
+            hf_logging.set_verbosity(verbosity)
 
     def quantize(self) -> None:
         """Dynamic int8 quantisation of every Linear layer (CPU inference)."""
@@ -257,6 +316,7 @@ class NLUModel:
                 self.net, {torch.nn.Linear}, dtype=torch.qint8
             )
         self.net.eval()
+        self._runner = self.net
         self.quantized = True
 
     # ------------------------------------------------------------------ inference
@@ -295,13 +355,13 @@ class NLUModel:
             return self._empty(t0)
         words: list[Word] = split_words(text, max_words=MAX_WORDS)
         tokens = [w.text for w in words]
-        if not words or _is_foreign_script(text):
+        if not words or _is_foreign_script(text) or _looks_foreign(tokens):
             return self._empty(t0, tokens)
         if self.tokenizer is None:
             raise NLUModelError("the model has no tokenizer; load it with NLUModel.load")
         batch, first = self.encode_words(tokens)
         with torch.inference_mode():
-            intent_logits, slot_logits = self.net(batch["input_ids"], batch["attention_mask"])
+            intent_logits, slot_logits = self._runner(batch["input_ids"], batch["attention_mask"])
         logits = intent_logits[0].float().numpy() / max(self.temperature, 1e-3)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
@@ -362,7 +422,7 @@ class NLUModel:
                 return_tensors="pt",
             )
             with torch.inference_mode():
-                il, sl = self.net(enc["input_ids"], enc["attention_mask"])
+                il, sl = self._runner(enc["input_ids"], enc["attention_mask"])
             all_logits.append(il.float().numpy())
             for b, ws in enumerate(words):
                 first: list[int] = [-1] * len(ws)

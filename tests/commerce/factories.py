@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from assistant.commerce import create_session
@@ -55,3 +61,55 @@ def update_product(db: Database, product_id: str, **values: Any) -> None:
 def new_session(db: Database) -> str:
     with db.session() as s:
         return create_session(s).id
+
+
+# ---------------------------------------------------------------------------- a webhook receiver
+
+SECRET = "s3cret-for-tests"
+
+
+@dataclass
+class Hook:
+    url: str
+    statuses: list[int]
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    def wait_for(self, n: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < n and time.monotonic() < deadline:
+            self.arrived.wait(0.05)
+            self.arrived.clear()
+        assert len(self.requests) >= n, f"{len(self.requests)} of {n} deliveries arrived"
+
+
+@contextmanager
+def hook_server(statuses: list[int]) -> Iterator[Hook]:
+    """Answers POSTs with ``statuses`` in turn (then 200), recording headers and bodies."""
+    hook = Hook(url="", statuses=statuses)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            n = len(hook.requests)
+            hook.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = hook.statuses[n] if n < len(hook.statuses) else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            hook.arrived.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    hook.url = f"http://127.0.0.1:{server.server_port}/orders"
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -20,8 +20,7 @@ from assistant.commerce import (
     verify_signature,
 )
 from assistant.runtime import Runtime
-from tests.commerce.factories import insert_product, update_product
-from tests.commerce.test_webhook import SECRET, hook_server
+from tests.commerce.factories import SECRET, hook_server, insert_product, update_product
 
 ADDRESS = {
     "name": "Jane Doe",

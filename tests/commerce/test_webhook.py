@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -23,6 +18,7 @@ from assistant.commerce import (
 )
 from assistant.config import Settings
 from assistant.db import Database
+from tests.commerce.factories import SECRET, hook_server
 
 ADDRESS = {
     "name": "Jane Doe",
@@ -31,54 +27,6 @@ ADDRESS = {
     "postal_code": "SW1A 2AA",
     "country": "GB",
 }
-SECRET = "s3cret-for-tests"
-
-
-@dataclass
-class Hook:
-    url: str
-    statuses: list[int]
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
-
-    def wait_for(self, n: int, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < n and time.monotonic() < deadline:
-            self.arrived.wait(0.05)
-            self.arrived.clear()
-        assert len(self.requests) >= n, f"{len(self.requests)} of {n} deliveries arrived"
-
-
-@contextmanager
-def hook_server(statuses: list[int]) -> Iterator[Hook]:
-    """Answers POSTs with ``statuses`` in turn (then 200), recording headers and bodies."""
-    hook = Hook(url="", statuses=statuses)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            n = len(hook.requests)
-            hook.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = hook.statuses[n] if n < len(hook.statuses) else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            hook.arrived.set()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_port}/orders"
-    try:
-        yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def place(db: Database, sid: str, product_id: str, webhook: OrderWebhook) -> str:
