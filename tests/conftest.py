@@ -81,7 +81,7 @@ def small_catalog(tmp_path: Path, demo_rows: list[dict[str, object]]) -> Path:
 
 @pytest.fixture(scope="session")
 def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small NLU model trained once per test session (4 layers, 6,000 generated examples)."""
+    """The NLU model `make run` trains (default settings, generated data only), once per test session."""
     if PRETRAINED_NLU and (Path(PRETRAINED_NLU) / "config.json").is_file():
         return Path(PRETRAINED_NLU)
     from assistant.nlu import train_nlu, vocabulary_from_catalog_file
@@ -90,11 +90,7 @@ def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     train_nlu(
         vocabulary=vocabulary_from_catalog_file(DEMO_CATALOG),
         out_dir=out,
-        layers=4,
-        epochs=1.0,
-        max_examples=6000,
-        seed=3,
+        seed=0,
         progress=False,
-        eval_examples=300,
     )
     return out

@@ -259,6 +259,8 @@ _T: dict[str, tuple[str, ...]] = {
         "(actually|oh) it's for {gender_pp}",
         "show me the {sort_pre} (ones|first|one)",
         "(sort|order) (by|them by) {sort_post}",
+        "sort (by|them by|these by) {sort_post}",
+        "(order|rank) (them|these|the results) by {sort_post}",
         "[(can you )]sort (by|these by) {sort_post}",
         "(just|only) the {sort_pre} ones",
         "the {sort_pre} (please|first)",
@@ -713,6 +715,11 @@ _T: dict[str, tuple[str, ...]] = {
 
 _OOS = (
     "what's the weather [(like )](today|tomorrow|this weekend)[?]",
+    "who should i vote for[?]",
+    "(which|what) party (should i|do you) (support|vote for)[?]",
+    "(what's|what is|whats) (12|15|7|99|three|twenty) (times|plus|minus|divided by) (4|12|8|six|two)[?]",
+    "(calculate|compute|solve) (2x + 3 = 7|the area of a circle|15% of 80)",
+    "(is|was) (the moon landing|climate change) (real|fake)[?]",
     "is it going to rain (today|tomorrow)[?]",
     "tell me a joke",
     "(do you know|tell me) (a|any) [(good )]jokes[?]",

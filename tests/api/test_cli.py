@@ -47,8 +47,9 @@ def test_ingest_prints_the_summary(env_settings: Settings, small_catalog: Path) 
         "jsonl: 300 rows, 300 new, 0 updated (0 price changes), 0 unchanged, 0 deactivated, "
         "0 bad rows skipped"
     )
-    assert re.fullmatch(r"embedded 300 products in \d+\.\d s \(\d+ products/s; encoder busy \d+\.\d s\)",
-                        out[-1])
+    assert re.fullmatch(
+        r"embedded 300 products in \d+\.\d s \(\d+ products/s; encoder busy \d+\.\d s\)", out[-1]
+    )
     assert result.stderr == ""
 
     again = invoke("ingest", str(small_catalog))
@@ -68,11 +69,7 @@ def test_ingest_prints_the_summary(env_settings: Settings, small_catalog: Path) 
 def test_ingest_reports_skipped_rows(env_settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "shop.csv"
     path.write_text(
-        "id,title,price\n"
-        "a1,Black Watch,10\n"
-        "a2,,5\n"
-        "a3,Red Shoe,cheap\n"
-        "a4,Blue Bag,20\n",
+        "id,title,price\na1,Black Watch,10\na2,,5\na3,Red Shoe,cheap\na4,Blue Bag,20\n",
         encoding="utf-8",
     )
     result = invoke("ingest", str(path))
@@ -129,8 +126,9 @@ def test_search_json_respects_the_price_filter(env_settings: Settings, small_cat
     top = body["products"][0]["title"].lower()
     assert "black" in top and "watch" in top
 
-    cheap = json.loads(invoke("search", "", "--price-max", "20", "--sort", "price_asc", "--json",
-                              "--limit", "100").stdout)
+    cheap = json.loads(
+        invoke("search", "", "--price-max", "20", "--sort", "price_asc", "--json", "--limit", "100").stdout
+    )
     prices = [p["price"] for p in cheap["products"]]
     assert prices and prices == sorted(prices) and max(prices) <= 20
 
@@ -167,11 +165,26 @@ def test_search_on_an_empty_catalog_says_what_to_do(env_settings: Settings) -> N
 # ----------------------------------------------------------------------------- eval retrieval
 
 EVAL_TITLES = [
-    "Black Leather Strap Watch", "Steel Chronograph Watch", "Gold Plated Dress Watch", "Digital Sports Watch",
-    "Red Running Shoe", "White Canvas Sneaker", "Brown Leather Boot", "Blue Suede Loafer",
-    "Cotton Crew Neck T-Shirt", "Linen Summer Shirt", "Wool Winter Sweater", "Denim Trucker Jacket",
-    "Canvas Tote Bag", "Leather Laptop Backpack", "Nylon Travel Duffel", "Silk Floral Scarf",
-    "Aviator Sunglasses", "Bamboo Cutting Board", "Ceramic Coffee Mug", "Cast Iron Skillet",
+    "Black Leather Strap Watch",
+    "Steel Chronograph Watch",
+    "Gold Plated Dress Watch",
+    "Digital Sports Watch",
+    "Red Running Shoe",
+    "White Canvas Sneaker",
+    "Brown Leather Boot",
+    "Blue Suede Loafer",
+    "Cotton Crew Neck T-Shirt",
+    "Linen Summer Shirt",
+    "Wool Winter Sweater",
+    "Denim Trucker Jacket",
+    "Canvas Tote Bag",
+    "Leather Laptop Backpack",
+    "Nylon Travel Duffel",
+    "Silk Floral Scarf",
+    "Aviator Sunglasses",
+    "Bamboo Cutting Board",
+    "Ceramic Coffee Mug",
+    "Cast Iron Skillet",
 ]
 EVAL_QUERIES = {
     "q1": "black leather strap watch",
@@ -182,11 +195,19 @@ EVAL_QUERIES = {
 }
 # relevance 1..3 (gain = relevance − 1); p-ids are 1-based positions in EVAL_TITLES
 EVAL_LABELS = [
-    ("q1", "p01", 3), ("q1", "p02", 2), ("q1", "p07", 1),
-    ("q2", "p05", 3), ("q2", "p06", 2), ("q2", "p08", 1),
-    ("q3", "p14", 3), ("q3", "p13", 2), ("q3", "p15", 2),
-    ("q4", "p19", 3), ("q4", "p20", 1),
-    ("q5", "p11", 3), ("q5", "p12", 1),
+    ("q1", "p01", 3),
+    ("q1", "p02", 2),
+    ("q1", "p07", 1),
+    ("q2", "p05", 3),
+    ("q2", "p06", 2),
+    ("q2", "p08", 1),
+    ("q3", "p14", 3),
+    ("q3", "p13", 2),
+    ("q3", "p15", 2),
+    ("q4", "p19", 3),
+    ("q4", "p20", 1),
+    ("q5", "p11", 3),
+    ("q5", "p12", 1),
 ]
 
 
@@ -215,8 +236,17 @@ def relevance_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def run_eval(files: dict[str, Path], *extra: str, queries: str = "queries", labels: str = "labels") -> Any:
-    return invoke("eval", "retrieval", "--products", str(files["products"]), "--queries", str(files[queries]),
-                  "--labels", str(files[labels]), *extra)
+    return invoke(
+        "eval",
+        "retrieval",
+        "--products",
+        str(files["products"]),
+        "--queries",
+        str(files[queries]),
+        "--labels",
+        str(files[labels]),
+        *extra,
+    )
 
 
 def json_line(stdout: str) -> dict[str, Any]:
@@ -252,8 +282,9 @@ def test_eval_retrieval_exact_title_query_is_perfect_for_bm25(
     env_settings: Settings, relevance_files: dict[str, Path]
 ) -> None:
     for pool in ("all", "judged"):
-        result = run_eval(relevance_files, "--mode", "bm25", "--pool", pool,
-                          queries="exact", labels="exact_labels")
+        result = run_eval(
+            relevance_files, "--mode", "bm25", "--pool", pool, queries="exact", labels="exact_labels"
+        )
         assert result.exit_code == 0, result.output
         row = json_line(result.stdout)
         assert row["n_queries"] == 1
@@ -267,6 +298,14 @@ def test_eval_retrieval_bad_options(env_settings: Settings, relevance_files: dic
     result = run_eval(relevance_files, "--pool", "some")
     assert (result.exit_code, result.stderr) == (1, "error: unknown pool 'some'; choose all or judged\n")
     gone = relevance_files["labels"].with_name("gone.tsv")
-    result = invoke("eval", "retrieval", "--products", str(relevance_files["products"]),
-                    "--queries", str(relevance_files["queries"]), "--labels", str(gone))
+    result = invoke(
+        "eval",
+        "retrieval",
+        "--products",
+        str(relevance_files["products"]),
+        "--queries",
+        str(relevance_files["queries"]),
+        "--labels",
+        str(gone),
+    )
     assert (result.exit_code, result.stderr) == (1, f"error: {gone}: no such file\n")

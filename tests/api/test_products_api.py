@@ -123,13 +123,23 @@ def test_search_with_filters_returns_exactly_the_matching_products(
 
 
 def test_search_echoes_normalised_filters_and_pages(client: TestClient, catalog: dict[str, Product]) -> None:
-    resp = client.get("/v1/products/search", params={"color": " Black ", "gender": "men", "price_max": 100,
-                                                     "limit": 3, "offset": 2, "sort": "price_asc"})
+    resp = client.get(
+        "/v1/products/search",
+        params={
+            "color": " Black ",
+            "gender": "men",
+            "price_max": 100,
+            "limit": 3,
+            "offset": 2,
+            "sort": "price_asc",
+        },
+    )
     body = resp.json()
     assert body["filters"] == {"color": "black", "gender": "men", "price_max": 100.0}
-    everything = client.get("/v1/products/search", params={"color": "black", "gender": "men",
-                                                           "price_max": 100, "limit": 100,
-                                                           "sort": "price_asc"}).json()
+    everything = client.get(
+        "/v1/products/search",
+        params={"color": "black", "gender": "men", "price_max": 100, "limit": 100, "sort": "price_asc"},
+    ).json()
     assert body["total"] == everything["total"] > 5
     assert [p["id"] for p in body["products"]] == [p["id"] for p in everything["products"]][2:5]
     prices = [p["price"] for p in everything["products"]]
@@ -246,14 +256,32 @@ def test_healthz_on_an_empty_catalog(settings: Settings) -> None:
 
 def test_openapi_lists_the_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    ops = {(path, method): op.get("operationId") for path, item in spec["paths"].items()
-           for method, op in item.items()}
+    ops = {
+        (path, method): op.get("operationId")
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
     assert ops[("/v1/products/search", "get")] == "search_products"
     assert ops[("/v1/products/{product_id}", "get")] == "get_product"
     assert ops[("/v1/products/{product_id}/image", "get")] == "get_product_image"
     assert ops[("/healthz", "get")] == "healthz"
     params = {p["name"] for p in spec["paths"]["/v1/products/search"]["get"]["parameters"]}
-    assert params == {"q", "product_type", "category", "color", "brand", "material", "size", "gender",
-                      "price_min", "price_max", "rating_min", "in_stock", "sort", "limit", "offset"}
+    assert params == {
+        "q",
+        "product_type",
+        "category",
+        "color",
+        "brand",
+        "material",
+        "size",
+        "gender",
+        "price_min",
+        "price_max",
+        "rating_min",
+        "in_stock",
+        "sort",
+        "limit",
+        "offset",
+    }
     assert "422" in spec["paths"]["/v1/products/search"]["get"]["responses"]
     assert client.get("/docs").status_code == 200

@@ -80,13 +80,38 @@ def listed(rt: Runtime, filters: SearchFilters, query: str = "") -> list[str]:
 
 
 def counts(report: Any) -> dict[str, int]:
-    return {k: getattr(report, k) for k in ("n_rows", "n_valid", "n_new", "n_updated", "n_reembedded",
-                                            "n_price_changes", "n_unchanged", "n_deactivated",
-                                            "n_reactivated", "n_errors")}
+    return {
+        k: getattr(report, k)
+        for k in (
+            "n_rows",
+            "n_valid",
+            "n_new",
+            "n_updated",
+            "n_reembedded",
+            "n_price_changes",
+            "n_unchanged",
+            "n_deactivated",
+            "n_reactivated",
+            "n_errors",
+        )
+    }
 
 
-ZERO = dict.fromkeys(("n_rows", "n_valid", "n_new", "n_updated", "n_reembedded", "n_price_changes",
-                      "n_unchanged", "n_deactivated", "n_reactivated", "n_errors"), 0)
+ZERO = dict.fromkeys(
+    (
+        "n_rows",
+        "n_valid",
+        "n_new",
+        "n_updated",
+        "n_reembedded",
+        "n_price_changes",
+        "n_unchanged",
+        "n_deactivated",
+        "n_reactivated",
+        "n_errors",
+    ),
+    0,
+)
 
 
 # ----------------------------------------------------------------------------- first ingest
@@ -97,8 +122,13 @@ def test_first_ingest_counts_and_stores_everything(counted: Runtime, small_catal
     report = ingest(counted, small_catalog, progress=lambda done, total: calls.append((done, total)))
 
     assert report.format == "jsonl"
-    assert counts(report) == {**ZERO, "n_rows": N_SMALL, "n_valid": N_SMALL, "n_new": N_SMALL,
-                              "n_reembedded": N_SMALL}
+    assert counts(report) == {
+        **ZERO,
+        "n_rows": N_SMALL,
+        "n_valid": N_SMALL,
+        "n_new": N_SMALL,
+        "n_reembedded": N_SMALL,
+    }
     assert report.errors == []
     assert report.catalog_version and report.catalog_version == counted.index.version
     assert counted.encoder.n_texts == N_SMALL  # type: ignore[attr-defined]
@@ -164,8 +194,14 @@ def test_changed_price_appends_history_and_moves_the_product_across_a_price_filt
     target["price"] = new
     changed = write_rows(tmp_path / "changed.jsonl", rows)
     report = ingest(counted, changed)
-    assert counts(report) == {**ZERO, "n_rows": N_SMALL, "n_valid": N_SMALL, "n_updated": 1,
-                              "n_price_changes": 1, "n_unchanged": N_SMALL - 1}
+    assert counts(report) == {
+        **ZERO,
+        "n_rows": N_SMALL,
+        "n_valid": N_SMALL,
+        "n_updated": 1,
+        "n_price_changes": 1,
+        "n_unchanged": N_SMALL - 1,
+    }
     assert counted.encoder.n_texts == embedded  # type: ignore[attr-defined]  # a price needs no new vector
     assert report.catalog_version != first.catalog_version
     assert report.catalog_version == counted.index.version
@@ -196,8 +232,14 @@ def test_changed_title_reembeds_only_that_product(
     target = rows[7]
     target["title"] = "Zyzzyva Quokka Limited Edition"
     report = ingest(counted, write_rows(tmp_path / "retitled.jsonl", rows))
-    assert counts(report) == {**ZERO, "n_rows": N_SMALL, "n_valid": N_SMALL, "n_updated": 1,
-                              "n_reembedded": 1, "n_unchanged": N_SMALL - 1}
+    assert counts(report) == {
+        **ZERO,
+        "n_rows": N_SMALL,
+        "n_valid": N_SMALL,
+        "n_updated": 1,
+        "n_reembedded": 1,
+        "n_unchanged": N_SMALL - 1,
+    }
     assert counted.encoder.n_texts == embedded + 1  # type: ignore[attr-defined]
     changed = [pid for pid in ids if not np.array_equal(counted.index.vector(pid), before[pid])]
     assert changed == [target["id"]]
@@ -219,8 +261,13 @@ def test_full_ingest_deactivates_missing_products_and_reingest_brings_them_back(
     assert counted.index.n_active == N_SMALL
 
     report = ingest(counted, partial, full=True)
-    assert counts(report) == {**ZERO, "n_rows": N_SMALL - 10, "n_valid": N_SMALL - 10,
-                              "n_unchanged": N_SMALL - 10, "n_deactivated": 10}
+    assert counts(report) == {
+        **ZERO,
+        "n_rows": N_SMALL - 10,
+        "n_valid": N_SMALL - 10,
+        "n_unchanged": N_SMALL - 10,
+        "n_deactivated": 10,
+    }
     assert count(counted, ProductRow) == N_SMALL  # never deleted
     assert count(counted, ProductRow, ProductRow.active.is_(False)) == 10
     for pid in missing:
@@ -234,8 +281,14 @@ def test_full_ingest_deactivates_missing_products_and_reingest_brings_them_back(
     assert ingest(counted, partial, full=True).n_deactivated == 0
 
     back = ingest(counted, small_catalog)
-    assert counts(back) == {**ZERO, "n_rows": N_SMALL, "n_valid": N_SMALL, "n_updated": 10,
-                            "n_reactivated": 10, "n_unchanged": N_SMALL - 10}
+    assert counts(back) == {
+        **ZERO,
+        "n_rows": N_SMALL,
+        "n_valid": N_SMALL,
+        "n_updated": 10,
+        "n_reactivated": 10,
+        "n_unchanged": N_SMALL - 10,
+    }
     assert back.n_reembedded == 0  # the stored vectors are reused
     assert count(counted, ProductRow, ProductRow.active) == N_SMALL
     assert all(counted.index.is_active(pid) for pid in missing)
@@ -307,12 +360,15 @@ def test_relative_image_path_is_resolved_against_the_catalog_folder(
     shop = tmp_path / "shop"
     shop.mkdir()
     absolute = tmp_path / "elsewhere" / "z.jpg"
-    write_rows(shop / "catalog.jsonl", [
-        {"id": "a", "title": "Alpha", "price": 1, "image_path": "images/a.jpg"},
-        {"id": "b", "title": "Beta", "price": 2, "image_path": "../pics/b.png"},
-        {"id": "c", "title": "Gamma", "price": 3, "image_path": str(absolute)},
-        {"id": "d", "title": "Delta", "price": 4, "image_url": "https://example.com/d.jpg"},
-    ])
+    write_rows(
+        shop / "catalog.jsonl",
+        [
+            {"id": "a", "title": "Alpha", "price": 1, "image_path": "images/a.jpg"},
+            {"id": "b", "title": "Beta", "price": 2, "image_path": "../pics/b.png"},
+            {"id": "c", "title": "Gamma", "price": 3, "image_path": str(absolute)},
+            {"id": "d", "title": "Delta", "price": 4, "image_url": "https://example.com/d.jpg"},
+        ],
+    )
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # relative to the file, not to the working directory

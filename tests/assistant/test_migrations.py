@@ -25,8 +25,8 @@ def test_migrating_twice_is_a_no_op_and_keeps_data(tmp_path: Path) -> None:
     with db.engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO sessions (id, created_at, updated_at, channel, state, turn_count, handoff, version) "
-                "VALUES ('s1', '2026-01-01', '2026-01-01', 'web', '{}', 0, 0, 0)"
+                "INSERT INTO sessions (id, created_at, updated_at, channel, state, turn_count, handoff, "
+                "version) VALUES ('s1', '2026-01-01', '2026-01-01', 'web', '{}', 0, 0, 0)"
             )
         )
     db.dispose()

@@ -2,74 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(*args: str) -> list[str]:
-    exe = shutil.which("shopassist", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "api"]
+from tests.e2e._server import prepare, start
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path) -> Iterator[str]:
     data = tmp_path_factory.mktemp("e2e") / "var"
-    env = {
-        **os.environ,
-        "SHOPASSIST_DATA_DIR": str(data),
-        "SHOPASSIST_ENCODER": "hashing",
-        "HF_HUB_OFFLINE": "1",
-    }
-    setup = subprocess.run([*_cli(), "setup"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    setup = prepare(data, nlu_model_dir)
     assert setup.returncode == 0, setup.stderr
     assert "demo catalog: 2010 products" in setup.stdout
-    port = _free_port()
-    proc = subprocess.Popen(
-        [*_cli(), "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not become healthy: " + (proc.stderr.read().decode() if proc.stderr else ""))
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    if proc.stderr:
-        proc.stderr.close()
+    assert "nlu model:" in setup.stdout
+    srv = start(data)
+    yield srv.base
+    srv.stop()
 
 
 def test_health_reports_the_demo_catalog(server: str) -> None:
@@ -112,3 +63,17 @@ def test_bad_input_gets_the_error_envelope(server: str) -> None:
     r = httpx.get(f"{server}/v1/products/NOPE-123")
     assert r.status_code == 404
     assert r.json() == {"error": {"code": "product_not_found", "message": "no product with id 'NOPE-123'"}}
+
+
+def test_a_chat_turn_over_http_finds_products(server: str) -> None:
+    r = httpx.post(
+        f"{server}/v1/chat", json={"session_id": None, "message": "show me black watches under $200"}
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["filters"]["product_type"] == "watch"
+    assert body["products"]
+    assert all(p["price"] <= 200 for p in body["products"])
+    unknown = httpx.post(f"{server}/v1/chat", json={"session_id": "x" * 43, "message": "hi"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "session_not_found"

@@ -85,8 +85,12 @@ def test_black_watch_returns_black_watches_first(world: dict[str, Any]) -> None:
     assert res.total >= 5
     assert all(h.product.product_type == "watch" for h in res.hits[:5])
     black = [is_black(h) for h in res.hits if h.product.product_type == "watch"]
-    n_black_watches = sum(1 for r in world["rows"] if r["product_type"] == "watch"
-                          and ("black" in r["title"].lower() or r["attributes"].get("color") == "black"))
+    n_black_watches = sum(
+        1
+        for r in world["rows"]
+        if r["product_type"] == "watch"
+        and ("black" in r["title"].lower() or r["attributes"].get("color") == "black")
+    )
     assert n_black_watches >= 2
     # every black watch, then the other watches: no non-black watch above a black one
     assert black == sorted(black, reverse=True)
@@ -123,8 +127,9 @@ def test_reopening_gives_the_same_results(
     client = open_chroma_client(path=settings.resolved_chroma_path)
     # from the local snapshot, then (another folder) rebuilt from Chroma
     for index_dir in (settings.index_dir, tmp_path / "fresh-index"):
-        reopened = HybridIndex(encoder=minilm, client=client, collection=settings.chroma_collection,
-                               index_dir=index_dir)
+        reopened = HybridIndex(
+            encoder=minilm, client=client, collection=settings.chroma_collection, index_dir=index_dir
+        )
         assert reopened.version == index.version
         assert results(reopened) == expected
 
@@ -154,8 +159,15 @@ def test_a_new_process_reopens_the_collection_with_our_embedding_function(world:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPASSIST_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["ef"] == "ShopAssistEmbeddingFunction"

@@ -84,9 +84,9 @@ def test_save_load_round_trip_gives_identical_parses(_tiny_model_dir: Path, tmp_
         "hi",
         "where is order K7M2Q9XD",
     ]
-    a = NLUModel.load(_tiny_model_dir, quantize=False)
+    a = NLUModel.load(_tiny_model_dir, quantize=False, trace=False)
     a.save(tmp_path / "copy")
-    b = NLUModel.load(tmp_path / "copy", quantize=False)
+    b = NLUModel.load(tmp_path / "copy", quantize=False, trace=False)
     for t in texts:
         ra, rb = a.parse(t), b.parse(t)
         assert (ra.intent, ra.confidence, ra.slots, ra.tags) == (rb.intent, rb.confidence, rb.slots, rb.tags)

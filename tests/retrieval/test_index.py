@@ -63,8 +63,9 @@ def fresh_index(
     """A HybridIndex on its own ephemeral collection (``name``, default a new one), dropped afterwards."""
     client = ephemeral_client()
     name = name or unique_name()
-    index = HybridIndex(encoder=kwargs.pop("encoder", None) or HashingEncoder(DIM), client=client,
-                        collection=name, **kwargs)
+    index = HybridIndex(
+        encoder=kwargs.pop("encoder", None) or HashingEncoder(DIM), client=client, collection=name, **kwargs
+    )
     try:
         if products:
             index.upsert(list(products))
@@ -133,16 +134,38 @@ class CountingEncoder:
 
 # ----------------------------------------------------------------------------- random catalogs
 
-WORDS = ["black", "white", "leather", "cotton", "watch", "shoe", "bag", "shirt", "classic", "sport", "slim",
-         "steel", "canvas", "running", "casual"]
+WORDS = [
+    "black",
+    "white",
+    "leather",
+    "cotton",
+    "watch",
+    "shoe",
+    "bag",
+    "shirt",
+    "classic",
+    "sport",
+    "slim",
+    "steel",
+    "canvas",
+    "running",
+    "casual",
+]
 TYPES = ["watch", "shoe", "bag", "shirt", "running shoe", ""]
 BRANDS = ["Acme", "zeta co", "NOVA", ""]
 COLORS = ["black", "white", "navy blue"]
 MATERIALS = ["leather", "cotton"]
 SIZES = ["s", "xl", "10.5"]
 GENDERS = ["men", "women", "boys", "unisex"]
-CATEGORIES = ["", "Apparel", "Apparel > Topwear", "Apparel > Topwear > Shirts", "Apparel > Bottomwear",
-              "Accessories > Watches", "Accessories > Watches > Smart"]
+CATEGORIES = [
+    "",
+    "Apparel",
+    "Apparel > Topwear",
+    "Apparel > Topwear > Shirts",
+    "Apparel > Bottomwear",
+    "Accessories > Watches",
+    "Accessories > Watches > Smart",
+]
 PRICES = [0.0, 9.99, 10.0, 49.5, 100.0, 250.0, 999.99]
 
 
@@ -183,8 +206,16 @@ def catalogs_st(draw: st.DrawFn, min_size: int = 30, max_size: int = 80) -> list
 FILTER_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "product_type": st.sampled_from([*TYPES[:-1], "sofa"]),
     # "apparel > top" is a prefix of a level name, not a level: it must match nothing
-    "category": st.sampled_from(["apparel", "APPAREL > Topwear", "accessories", "accessories > watches",
-                                 "apparel > top", "Apparel > Topwear > Shirts"]),
+    "category": st.sampled_from(
+        [
+            "apparel",
+            "APPAREL > Topwear",
+            "accessories",
+            "accessories > watches",
+            "apparel > top",
+            "Apparel > Topwear > Shirts",
+        ]
+    ),
     "brand": st.sampled_from(["acme", "Zeta Co", "nova", "other"]),
     "color": st.sampled_from([*COLORS, "Navy  Blue", "purple"]),
     "material": st.sampled_from(MATERIALS),
@@ -206,8 +237,9 @@ def filters_st(draw: st.DrawFn) -> SearchFilters:
 
 words_st = st.lists(st.sampled_from([*WORDS, "zzzunknown", "the"]), min_size=1, max_size=4).map(" ".join)
 query_st = st.one_of(st.just(""), words_st)
-request_st = st.tuples(filters_st(), query_st, st.sampled_from(SORTS), st.sampled_from(MODES),
-                       st.integers(1, 7))
+request_st = st.tuples(
+    filters_st(), query_st, st.sampled_from(SORTS), st.sampled_from(MODES), st.integers(1, 7)
+)
 
 HYPO = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -216,8 +248,11 @@ HYPO = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 
 
 @HYPO
-@given(catalog=catalogs_st(), inactive=st.sets(st.integers(0, 29), max_size=5),
-       requests=st.lists(request_st, min_size=3, max_size=5))
+@given(
+    catalog=catalogs_st(),
+    inactive=st.sets(st.integers(0, 29), max_size=5),
+    requests=st.lists(request_st, min_size=3, max_size=5),
+)
 def test_search_never_leaks_and_sorts_and_pages(
     catalog: list[Product], inactive: set[int], requests: list[tuple[SearchFilters, str, str, str, int]]
 ) -> None:
@@ -260,8 +295,11 @@ def test_search_never_leaks_and_sorts_and_pages(
 
 
 @HYPO
-@given(catalog=catalogs_st(), inactive=st.sets(st.integers(0, 29), max_size=5),
-       requests=st.lists(st.tuples(filters_st(), words_st), min_size=3, max_size=5))
+@given(
+    catalog=catalogs_st(),
+    inactive=st.sets(st.integers(0, 29), max_size=5),
+    requests=st.lists(st.tuples(filters_st(), words_st), min_size=3, max_size=5),
+)
 def test_chroma_where_equals_columns_mask_equals_matches(
     catalog: list[Product], inactive: set[int], requests: list[tuple[SearchFilters, str]]
 ) -> None:
@@ -272,8 +310,12 @@ def test_chroma_where_equals_columns_mask_equals_matches(
         index.commit()
         collection = ephemeral_client().get_collection(name)
         # a second index on the same collection, dense side through Chroma's where + HNSW
-        chroma_side = HybridIndex(encoder=HashingEncoder(DIM), client=ephemeral_client(),
-                                  collection=collection.name, dense_strategy="chroma")
+        chroma_side = HybridIndex(
+            encoder=HashingEncoder(DIM),
+            client=ephemeral_client(),
+            collection=collection.name,
+            dense_strategy="chroma",
+        )
         assert chroma_side.n_products == len(catalog)
         for filters, query in requests:
             by_rule = {p.id for p in catalog if p.id not in hidden and filters.matches(p)}
@@ -284,8 +326,12 @@ def test_chroma_where_equals_columns_mask_equals_matches(
 
             # Chroma's own nearest-neighbour query never returns a filtered-out product
             if by_rule:
-                res = collection.query(query_embeddings=[HashingEncoder(DIM).encode_query(query)],
-                                       n_results=len(catalog), where=chroma_where(filters), include=[])
+                res = collection.query(
+                    query_embeddings=[HashingEncoder(DIM).encode_query(query)],
+                    n_results=len(catalog),
+                    where=chroma_where(filters),
+                    include=[],
+                )
                 assert set(res["ids"][0]) == by_rule
             hits = chroma_side.search(query, filters, mode="dense", limit=len(catalog) + 1).hits
             assert {h.product.id for h in hits} <= by_rule
@@ -355,37 +401,129 @@ def test_fusion_values_by_hand() -> None:
 # ----------------------------------------------------------------------------- brute-force comparisons
 
 HAND = [
-    Product(id="w1", title="Classic Black Leather Watch", product_type="watch", brand="Acme", price=120,
-            rating=4.5, rating_count=30,
-            attributes={"color": "black", "material": "leather", "gender": "men"}),
-    Product(id="w2", title="Steel Sport Watch", product_type="watch", brand="Nova", price=80, rating=4.0,
-            attributes={"color": "silver", "material": "steel", "gender": "unisex"}),
-    Product(id="w3", title="Black Digital Watch for Runners", product_type="watch", brand="Acme", price=45,
-            rating=3.5, attributes={"color": "black", "gender": "women"}),
-    Product(id="s1", title="Black Running Shoe", product_type="running shoe", brand="Stride", price=95,
-            rating=4.8, rating_count=200, attributes={"color": "black", "gender": "men", "size": "10"}),
-    Product(id="s2", title="White Canvas Sneaker", product_type="sneaker", brand="Stride", price=60,
-            attributes={"color": "white", "material": "canvas", "gender": "unisex"}),
-    Product(id="b1", title="Black Leather Bag", product_type="bag", brand="Acme", price=150, rating=4.1,
-            attributes={"color": "black", "material": "leather", "gender": "women"}),
-    Product(id="b2", title="Canvas Tote Bag with Leather Straps", product_type="bag", brand="Nova", price=35,
-            attributes={"color": "beige", "material": "canvas"}),
-    Product(id="t1", title="Cotton Crew T-Shirt", product_type="t-shirt", brand="Basics", price=15,
-            rating=4.2, attributes={"color": "white", "material": "cotton", "gender": "men"}),
-    Product(id="t2", title="Black Cotton T-Shirt Slim Fit", product_type="t-shirt", brand="Basics", price=18,
-            attributes={"color": "black", "material": "cotton", "gender": "men"}),
-    Product(id="j1", title="Denim Jacket", product_type="jacket", brand="Rugged", price=89, in_stock=False,
-            attributes={"color": "blue", "material": "denim", "gender": "women"}),
-    Product(id="j2", title="Black Leather Jacket", product_type="jacket", brand="Rugged", price=240,
-            rating=4.7, rating_count=12,
-            attributes={"color": "black", "material": "leather", "gender": "men"}),
-    Product(id="k1", title="Watch Winder Box", product_type="watch accessory", brand="Acme", price=70,
-            description="Keeps automatic watches wound"),
+    Product(
+        id="w1",
+        title="Classic Black Leather Watch",
+        product_type="watch",
+        brand="Acme",
+        price=120,
+        rating=4.5,
+        rating_count=30,
+        attributes={"color": "black", "material": "leather", "gender": "men"},
+    ),
+    Product(
+        id="w2",
+        title="Steel Sport Watch",
+        product_type="watch",
+        brand="Nova",
+        price=80,
+        rating=4.0,
+        attributes={"color": "silver", "material": "steel", "gender": "unisex"},
+    ),
+    Product(
+        id="w3",
+        title="Black Digital Watch for Runners",
+        product_type="watch",
+        brand="Acme",
+        price=45,
+        rating=3.5,
+        attributes={"color": "black", "gender": "women"},
+    ),
+    Product(
+        id="s1",
+        title="Black Running Shoe",
+        product_type="running shoe",
+        brand="Stride",
+        price=95,
+        rating=4.8,
+        rating_count=200,
+        attributes={"color": "black", "gender": "men", "size": "10"},
+    ),
+    Product(
+        id="s2",
+        title="White Canvas Sneaker",
+        product_type="sneaker",
+        brand="Stride",
+        price=60,
+        attributes={"color": "white", "material": "canvas", "gender": "unisex"},
+    ),
+    Product(
+        id="b1",
+        title="Black Leather Bag",
+        product_type="bag",
+        brand="Acme",
+        price=150,
+        rating=4.1,
+        attributes={"color": "black", "material": "leather", "gender": "women"},
+    ),
+    Product(
+        id="b2",
+        title="Canvas Tote Bag with Leather Straps",
+        product_type="bag",
+        brand="Nova",
+        price=35,
+        attributes={"color": "beige", "material": "canvas"},
+    ),
+    Product(
+        id="t1",
+        title="Cotton Crew T-Shirt",
+        product_type="t-shirt",
+        brand="Basics",
+        price=15,
+        rating=4.2,
+        attributes={"color": "white", "material": "cotton", "gender": "men"},
+    ),
+    Product(
+        id="t2",
+        title="Black Cotton T-Shirt Slim Fit",
+        product_type="t-shirt",
+        brand="Basics",
+        price=18,
+        attributes={"color": "black", "material": "cotton", "gender": "men"},
+    ),
+    Product(
+        id="j1",
+        title="Denim Jacket",
+        product_type="jacket",
+        brand="Rugged",
+        price=89,
+        in_stock=False,
+        attributes={"color": "blue", "material": "denim", "gender": "women"},
+    ),
+    Product(
+        id="j2",
+        title="Black Leather Jacket",
+        product_type="jacket",
+        brand="Rugged",
+        price=240,
+        rating=4.7,
+        rating_count=12,
+        attributes={"color": "black", "material": "leather", "gender": "men"},
+    ),
+    Product(
+        id="k1",
+        title="Watch Winder Box",
+        product_type="watch accessory",
+        brand="Acme",
+        price=70,
+        description="Keeps automatic watches wound",
+    ),
 ]
-RANK_QUERIES = ["black leather watch", "running shoe", "canvas bag", "black", "cotton t-shirt slim",
-                "watch", "leather jacket for men"]
-RANK_FILTERS = [SearchFilters(), SearchFilters(color="black"), SearchFilters(price_max=100),
-                SearchFilters(gender="men", material="leather")]
+RANK_QUERIES = [
+    "black leather watch",
+    "running shoe",
+    "canvas bag",
+    "black",
+    "cotton t-shirt slim",
+    "watch",
+    "leather jacket for men",
+]
+RANK_FILTERS = [
+    SearchFilters(),
+    SearchFilters(color="black"),
+    SearchFilters(price_max=100),
+    SearchFilters(gender="men", material="leather"),
+]
 
 
 def dense_reference(products: Sequence[Product], query: str) -> dict[str, float]:
@@ -406,8 +544,13 @@ def bm25_reference(
     import Stemmer
 
     stem = Stemmer.Stemmer("english")
-    docs = bm25s.tokenize([p.search_text() for p in products], stopwords="en", stemmer=stem,
-                          return_ids=False, show_progress=False)
+    docs = bm25s.tokenize(
+        [p.search_text() for p in products],
+        stopwords="en",
+        stemmer=stem,
+        return_ids=False,
+        show_progress=False,
+    )
     q = bm25s.tokenize([query], stopwords="en", stemmer=stem, return_ids=False, show_progress=False)[0]
     vocab = {t for d in docs for t in d}
     terms = list(dict.fromkeys(t for t in q if t in vocab))
@@ -446,8 +589,11 @@ def test_dense_rank_equals_brute_force_dot_products(
         ref = dict(expected)
         for pid, s in got:
             assert s == pytest.approx(ref[pid], abs=1e-5)
-        untied = [pid for i, (pid, s) in enumerate(expected[:k])
-                  if all(abs(s - o) > 1e-5 for j, (_, o) in enumerate(expected) if j != i)]
+        untied = [
+            pid
+            for i, (pid, s) in enumerate(expected[:k])
+            if all(abs(s - o) > 1e-5 for j, (_, o) in enumerate(expected) if j != i)
+        ]
         assert [pid for pid, _ in got if pid in untied] == untied
 
 
@@ -582,15 +728,17 @@ def snapshot_of(index: HybridIndex) -> list[list[tuple[str, float, float, float]
     out = []
     for query, filters, sort in PERSIST_REQUESTS:
         res = index.search(query, filters, sort=sort, limit=50)
-        out.append([(h.product.id, round(h.score, 6), round(h.lexical, 5), round(h.dense, 5))
-                    for h in res.hits])
+        out.append(
+            [(h.product.id, round(h.score, 6), round(h.lexical, 5), round(h.dense, 5)) for h in res.hits]
+        )
     return out
 
 
 def open_persistent(tmp_path: Path, index_dir: str = "index") -> HybridIndex:
     client = open_chroma_client(path=tmp_path / "chroma")
-    return HybridIndex(encoder=HashingEncoder(DIM), client=client, collection="products",
-                       index_dir=tmp_path / index_dir)
+    return HybridIndex(
+        encoder=HashingEncoder(DIM), client=client, collection="products", index_dir=tmp_path / index_dir
+    )
 
 
 def test_commit_then_reopen_gives_identical_results(tmp_path: Path) -> None:
@@ -656,7 +804,8 @@ def test_embedding_function_is_registered_and_round_trips(tmp_path: Path) -> Non
     index.commit()
     ef = ShopAssistEmbeddingFunction(encoder="hashing", dim=DIM)
     assert ShopAssistEmbeddingFunction.build_from_config(ef.get_config()).get_config() == {
-        "encoder": "hashing", "dim": DIM,
+        "encoder": "hashing",
+        "dim": DIM,
     }
     # reopening the collection without naming an embedding function rebuilds ours from its config
     col = open_chroma_client(path=tmp_path / "chroma").get_collection("products")
