@@ -235,6 +235,25 @@ def _split_words(text: str, span: Span) -> list[tuple[int, int]]:
 
 
 _SIZE_WORDS = frozenset({"queen", "king", "twin", "full", "double", "single", "california king", "cal king"})
+_SIZE_NAMES = frozenset(
+    {
+        "xs",
+        "xl",
+        "xxl",
+        "xxxl",
+        "2xl",
+        "3xl",
+        "small",
+        "medium",
+        "large",
+        "extra large",
+        "extra small",
+        "petite",
+        "twin xl",
+        "x-large",
+    }
+)
+_PRONOUNS = frozenset({"her", "him", "his", "hers", "both", "anyone", "everyone"})
 
 
 def _split_type_prefix(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
@@ -364,6 +383,13 @@ def _relabel(text: str, spans: list[Span], lex: Lexicon) -> list[Span]:
     for slot, start, end in spans:
         if slot in _STRING_SLOTS:
             piece = text[start:end]
+            low = " ".join(piece.lower().split())
+            if not _known(lex, slot, piece) and (low in _SIZE_WORDS or low in _SIZE_NAMES):
+                out.append(("size", start, end))  # "queen" tagged as a colour
+                continue
+            if not _known(lex, slot, piece) and low in GENDER_WORDS and low not in _PRONOUNS:
+                out.append(("gender", start, end))
+                continue
             if not _known(lex, slot, piece):
                 others = [s for s in _STRING_SLOTS if s != slot and _known(lex, s, piece, exact=True)]
                 if len(others) == 1:
