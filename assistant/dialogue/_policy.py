@@ -428,7 +428,7 @@ class Policy:
             return (name, "Is it for men, women or kids?", [title_case(v) for v in top])
         return (
             name,
-            f"Any preferred {label}? {title_case(join_words(top[:3]))} are the most common.",
+            f"Any preferred {label}? {join_words([title_case(v) for v in top[:3]])} are the most common.",
             [title_case(v) for v in top],
         )
 
@@ -896,7 +896,7 @@ _GROUP = re.compile(r"\b(first|top|last)\s+(two|three|four|2|3|4)\b|\b(both|thes
 
 
 def _group_ordinals(text: str, ordinals: Any, n_shown: int) -> list[int] | None:
-    """"the first two" → [1, 2], "the last three" → the last three positions, "both" → [1, 2]."""
+    """ "the first two" → [1, 2], "the last three" → the last three positions, "both" → [1, 2]."""
     m = _GROUP.search(text)
     if m:
         if m.group(3):

@@ -1,0 +1,102 @@
+"""Latency of chat turns on the demo catalog: whole turn and per stage (NLU, retrieval, policy, persistence).
+
+Usage: python benchmarks/chat_latency.py [--turns 200]
+Runs against the data dir of `make run` (SHOPASSIST_DATA_DIR, default var/; run `shopassist setup`
+first): real MiniLM, real NLU model, SQLite, Chroma.  Each simulated shopper runs a seeded
+search → refine → refine journey; every turn goes through `Assistant.turn()` in-process
+(no HTTP).  Prints one JSON line for search turns and one for all turns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.cli._common import quiet_libraries  # noqa: E402
+from assistant.config import get_settings  # noqa: E402
+from assistant.runtime import Runtime  # noqa: E402
+
+TYPES = ["watches", "t-shirts", "jeans", "handbags", "sports shoes", "sunglasses", "kurtas", "backpacks",
+         "wallets", "dresses", "heels", "belts", "shirts", "perfume", "socks"]  # fmt: skip
+COLOURS = ["black", "blue", "white", "red", "brown", "grey", "green", "pink"]
+OPENERS = [
+    "show me {c} {t}",
+    "i need {t} under {p} dollars",
+    "{c} {t} for men",
+    "looking for {t}",
+    "any {c} {t}?",
+]
+REFINES = ["actually under {p}", "what about {c}", "cheapest first", "show me more", "only for women"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    quiet_libraries()
+    settings = get_settings()
+    rt = Runtime(settings)
+    if rt.index.n_active == 0 or not (rt.nlu_path / "config.json").is_file():
+        print("error: run `shopassist setup` (or `make run`) first", file=sys.stderr)
+        return 1
+    assistant = rt.assistant
+    rng = random.Random(args.seed)
+    for text in ("hello", "show me watches"):  # warm-up: first calls pay one-off costs
+        assistant.turn(session_id=None, message=text)
+    search_ms: list[float] = []
+    all_ms: list[float] = []
+    stages: dict[str, list[float]] = {}
+    sid = None
+    n = 0
+    while n < args.turns:
+        if n % 3 == 0:
+            sid = None
+            text = rng.choice(OPENERS).format(
+                t=rng.choice(TYPES), c=rng.choice(COLOURS), p=rng.choice([30, 60, 150])
+            )
+        else:
+            text = rng.choice(REFINES).format(c=rng.choice(COLOURS), p=rng.choice([20, 40, 80]))
+        t0 = time.perf_counter()
+        resp = assistant.turn(session_id=sid, message=text)
+        ms = (time.perf_counter() - t0) * 1000
+        sid = resp.session_id
+        all_ms.append(ms)
+        if resp.action in ("show_products", "ask_clarification") and resp.intent.name in ("search", "refine"):
+            search_ms.append(ms)
+        with rt.db.session() as s:
+            from sqlalchemy import select
+
+            from assistant.models import TurnRow
+
+            lat = s.scalars(select(TurnRow.latency_ms).where(TurnRow.id == resp.turn_id)).one()
+        for k, v in lat.items():
+            stages.setdefault(k, []).append(float(v))
+        n += 1
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {
+            "p50_ms": round(float(np.percentile(values, 50)), 1),
+            "p95_ms": round(float(np.percentile(values, 95)), 1),
+            "max_ms": round(max(values), 1),
+        }
+
+    stage_p95 = {k: round(float(np.percentile(v, 95)), 1) for k, v in sorted(stages.items())}
+    print(
+        json.dumps({"turns": "search", "n": len(search_ms), **summary(search_ms), "stage_p95_ms": stage_p95})
+    )
+    print(json.dumps({"turns": "all", "n": len(all_ms), **summary(all_ms)}))
+    rt.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
