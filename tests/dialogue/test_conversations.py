@@ -122,6 +122,16 @@ def _check(body: dict[str, Any], exp: dict[str, Any], history: list[dict[str, An
         assert [n["kind"] for n in body["notices"]] == exp["notices_kinds"]
 
 
+def _reprice(runtime: Any, product_id: str, price: float) -> None:
+    from assistant.models import ProductRow
+
+    with runtime.db.session() as s:
+        row = s.get(ProductRow, product_id)
+        row.price = price
+    runtime.index.update_products([runtime.index.get(product_id).model_copy(update={"price": price})])
+    runtime.index.commit()
+
+
 @pytest.fixture(scope="module")
 def client(chat_app: Any) -> Iterator[TestClient]:
     with TestClient(chat_app) as c:
@@ -137,6 +147,11 @@ def test_conversation(script: str, conv: dict[str, Any], client: TestClient, cha
     session_id = None
     history: list[dict[str, Any]] = []
     for i, step in enumerate(conv["turns"]):
+        if "reprice" in step:  # the store changes a price (as an ingest would) mid-conversation
+            pid = _ref(history, step["reprice"]["ref"])
+            _reprice(chat_runtime, pid, float(step["reprice"]["price"]))
+            history.append({"products": [], "order": None})
+            continue
         if "staff_reply" in step:
             with chat_runtime.db.session() as s:
                 commerce.staff_reply(s, session_id=session_id, text=step["staff_reply"])
