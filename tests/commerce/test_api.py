@@ -19,6 +19,7 @@ from assistant.commerce import (
     set_order_status,
     verify_signature,
 )
+from assistant.config import Settings
 from assistant.runtime import Runtime
 from tests.commerce.factories import SECRET, hook_server, insert_product, update_product
 
@@ -285,16 +286,21 @@ def test_placed_order_goes_to_the_webhook(
     assert all(verify_signature(SECRET, body, h["x-shopassist-signature"]) for h, body in hook.requests)
 
 
-def test_webhook_comes_from_the_settings(runtime: Runtime) -> None:
+def test_webhook_comes_from_the_settings(settings: Settings) -> None:
     from api.app import create_app
 
-    runtime.settings = runtime.settings.model_copy(update={"order_webhook_url": "http://127.0.0.1:9/hook"})
-    app = create_app(runtime=runtime)
-    with TestClient(app):
-        request = type("R", (), {"app": app})()
-        hook = get_order_webhook(request)  # type: ignore[arg-type]
-        assert hook is not None and hook.url == "http://127.0.0.1:9/hook"
-        assert get_order_webhook(request) is hook  # type: ignore[arg-type]
+    rt = Runtime(settings.model_copy(update={"order_webhook_url": "http://127.0.0.1:9/hook"}))
+    try:
+        assert rt.order_webhook is not None and rt.order_webhook.url == "http://127.0.0.1:9/hook"
+        app = create_app(runtime=rt)
+        with TestClient(app):
+            request = type("R", (), {"app": app})()
+            assert get_order_webhook(request) is rt.order_webhook  # type: ignore[arg-type]
+    finally:
+        rt.close()
+    no_hook = Runtime(settings)
+    assert no_hook.order_webhook is None
+    no_hook.close()
 
 
 # ---------------------------------------------------------------------------- notices and events

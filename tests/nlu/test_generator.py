@@ -85,7 +85,7 @@ def test_normaliser_reads_back_the_gold_slots() -> None:
 def test_held_out_vocabulary_never_reaches_training() -> None:
     _, held = split_holdout(keep=CATALOG)
     assert held.product_types and held.brands and held.colors and held.materials
-    seen = Counter()
+    seen: Counter[str] = Counter()
     for e in _gen(2).generate(3000):
         for slot, pool in (
             ("product_type", held.product_types),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,14 @@ from assistant.nlu._evaluate import percentile, values_match
 
 
 def test_micro_f1_by_hand() -> None:
-    gold = [{"product_type": "sofas", "color": "Grey", "price_max": 800}, {"ordinal": [1, 3]}]
-    pred = [{"product_type": "sofa", "color": "grey", "price_max": 800.004}, {"ordinal": [1, 2]}]
+    gold: list[dict[str, Any]] = [
+        {"product_type": "sofas", "color": "Grey", "price_max": 800},
+        {"ordinal": [1, 3]},
+    ]
+    pred: list[dict[str, Any]] = [
+        {"product_type": "sofa", "color": "grey", "price_max": 800.004},
+        {"ordinal": [1, 2]},
+    ]
     # gold pairs 3 + 2 = 5, predicted 3 + 2 = 5, matches 3 + 1 = 4 -> P = R = 0.8 -> F1 = 0.8
     assert slot_f1(gold, pred) == pytest.approx(0.8)
 
