@@ -10,8 +10,10 @@ batch (Chroma + database), so the two overlap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import queue
 import threading
 import time
@@ -208,6 +210,8 @@ def ingest_catalog(
         else:
             report.n_unchanged += 1
 
+    # similar lengths batch together: far less padding for the encoder (the raw rate sorts the same way)
+    to_embed.sort(key=lambda p: len(p.embedding_text()))
     total_work = len(to_embed) + len(to_update)
     done = 0
     if progress:
@@ -219,6 +223,9 @@ def ingest_catalog(
     price_changes = [0]
 
     def writer() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            # storing is less urgent than encoding: let the encoder's threads have the cores first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         try:
             while (item := work.get()) is not None:
                 batch, vectors = item

@@ -27,8 +27,19 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", type=Path, default=Path("data/demo/catalog.jsonl"))
     ap.add_argument("--n", type=int, default=0, help="use only the first N products (0 = all)")
+    ap.add_argument(
+        "--fashion",
+        type=Path,
+        default=None,
+        help="styles_all.csv: use the full Myntra label file as the catalog",
+    )
     args = ap.parse_args()
-    lines = [ln for ln in args.catalog.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if args.fashion is not None:
+        from benchmarks._fashion import load_fashion_catalog
+
+        lines = [p.model_dump_json() for p in load_fashion_catalog(args.fashion)]
+    else:
+        lines = [ln for ln in args.catalog.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if args.n:
         lines = lines[: args.n]
     texts = [Product.model_validate_json(ln).embedding_text() for ln in lines]
