@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.products import ProductCard
+from assistant.products import ProductCard, image_url
 from retrieval import Product
 
 __all__ = ["ProductPublic", "SearchResponse", "HealthResponse", "product_public"]
@@ -46,14 +46,6 @@ class HealthResponse(BaseModel):
     catalog_version: str | None
 
 
-def image_url_for(p: Product) -> str | None:
-    if p.image_url:
-        return p.image_url
-    if p.image_path:
-        return f"/v1/products/{p.id}/image"
-    return None
-
-
 def product_public(
     p: Product, *, score: float | None = None, why: str | None = None, active: bool = True
 ) -> ProductPublic:
@@ -70,7 +62,7 @@ def product_public(
         rating_count=p.rating_count,
         in_stock=p.in_stock,
         active=active,
-        image_url=image_url_for(p),
+        image_url=image_url(p),
         attributes=dict(p.attributes),
         score=score,
         why=why,

@@ -10,7 +10,14 @@ from assistant.errors import InvalidRequest, ProductNotFound
 from assistant.models import ProductRow
 from retrieval import Hit, HybridIndex, Product, SearchFilters
 
-__all__ = ["ProductCard", "get_product", "search_products", "explain_hit", "SearchPage"]
+__all__ = ["ProductCard", "get_product", "search_products", "explain_hit", "SearchPage", "image_url"]
+
+
+def image_url(p: Product) -> str | None:
+    """Where a client fetches the product's photo: its own URL, or our image route for a stored file."""
+    if p.image_url:
+        return p.image_url
+    return f"/v1/products/{p.id}/image" if p.image_path else None
 
 
 @dataclass(frozen=True)

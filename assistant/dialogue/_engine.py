@@ -27,6 +27,7 @@ from assistant.dialogue._text import speech_text
 from assistant.errors import InvalidRequest
 from assistant.models import TurnRow, utcnow
 from assistant.pii import redact_card_numbers
+from assistant.products import image_url
 from retrieval import HybridIndex, Product
 
 __all__ = ["Assistant", "Understander", "MAX_MESSAGE_CHARS"]
@@ -47,12 +48,6 @@ class Understander(Protocol):
     def parse(self, text: str) -> _Parse: ...
 
 
-def _image_url(p: Product) -> str | None:
-    if p.image_url:
-        return p.image_url
-    return f"/v1/products/{p.id}/image" if p.image_path else None
-
-
 def card(p: Product, why: str, score: float | None) -> ProductCardOut:
     return ProductCardOut(
         id=p.id,
@@ -65,7 +60,7 @@ def card(p: Product, why: str, score: float | None) -> ProductCardOut:
         rating=p.rating,
         rating_count=p.rating_count,
         in_stock=p.in_stock,
-        image_url=_image_url(p),
+        image_url=image_url(p),
         attributes=dict(p.attributes),
         score=None if score is None else round(float(score), 4),
         why=why,
