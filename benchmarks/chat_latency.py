@@ -34,6 +34,15 @@ OPENERS = [
     "looking for {t}",
     "any {c} {t}?",
 ]
+#: free text that names no catalog value: these take the encoder + hybrid search path
+FREE_TEXT = [
+    "something elegant for a wedding",
+    "running sneakers",
+    "a gift for my dad",
+    "comfy summer wear",
+    "waterproof hiking gear",
+    "party outfit ideas",
+]
 REFINES = ["actually under {p}", "what about {c}", "cheapest first", "show me more", "only for women"]
 
 
@@ -54,15 +63,17 @@ def main() -> int:
         assistant.turn(session_id=None, message=text)
     search_ms: list[float] = []
     all_ms: list[float] = []
+    free_ms: list[float] = []
     stages: dict[str, list[float]] = {}
     sid = None
     n = 0
     while n < args.turns:
+        free = False
         if n % 3 == 0:
             sid = None
-            text = rng.choice(OPENERS).format(
-                t=rng.choice(TYPES), c=rng.choice(COLOURS), p=rng.choice([30, 60, 150])
-            )
+            free = rng.random() < 0.5
+            opener = rng.choice(FREE_TEXT if free else OPENERS)
+            text = opener.format(t=rng.choice(TYPES), c=rng.choice(COLOURS), p=rng.choice([30, 60, 150]))
         else:
             text = rng.choice(REFINES).format(c=rng.choice(COLOURS), p=rng.choice([20, 40, 80]))
         t0 = time.perf_counter()
@@ -72,6 +83,8 @@ def main() -> int:
         all_ms.append(ms)
         if resp.action in ("show_products", "ask_clarification") and resp.intent.name in ("search", "refine"):
             search_ms.append(ms)
+        if free:
+            free_ms.append(ms)
         with rt.db.session() as s:
             from sqlalchemy import select
 
@@ -93,6 +106,7 @@ def main() -> int:
     print(
         json.dumps({"turns": "search", "n": len(search_ms), **summary(search_ms), "stage_p95_ms": stage_p95})
     )
+    print(json.dumps({"turns": "free-text search", "n": len(free_ms), **summary(free_ms)}))
     print(json.dumps({"turns": "all", "n": len(all_ms), **summary(all_ms)}))
     rt.close()
     return 0

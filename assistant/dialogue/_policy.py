@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -350,6 +351,26 @@ class Policy:
                     "show_products",
                     f"That's all of them — I have no more {describe_filters(st.filters)} to show.",
                     n_results=result.total,
+                )
+            t0 = time.perf_counter()
+            closest = self.index.rank(query, filters, k=PAGE_SIZE) if query else []
+            ctx.timings["retrieval_ms"] = (
+                ctx.timings.get("retrieval_ms", 0.0) + (time.perf_counter() - t0) * 1000
+            )
+            if closest:
+                # nothing matches the words well enough: show the nearest products, and say so
+                st.shown = [pid for pid, _ in closest]
+                st.shown_is_cart = False
+                near: list[Card] = [
+                    (self.index.get(pid), "closest to what you asked", sc) for pid, sc in closest
+                ]
+                return Outcome(
+                    "show_products",
+                    f'Nothing matches "{query}" exactly. These are the closest products I have — '
+                    "tell me a product type, colour or budget to narrow it down.",
+                    near,
+                    suggestions=[title_case(plural(t)) for t in self.terms.values("product_type")[:3]],
+                    n_results=0,
                 )
             st.shown = []
             return Outcome(
