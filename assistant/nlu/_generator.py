@@ -429,6 +429,12 @@ _T: dict[str, tuple[str, ...]] = {
         "(let's|lets) go with {ord}",
         "add {qty} {type_pl} to [(my )]cart",
         "i want {qty} of the {color} ones",
+        # quantity changes of what was just added ("make that two")
+        "[(actually )](make|change) (it|that|this) {qty}[( please| instead)]",
+        "[(actually )](make|change) (it|that) {qty} (of them|of those|instead)",
+        "(change|update|set) the quantity to {qty}",
+        "(i'll|i will) take {qty} instead",
+        "(can i|could i) (get|have) {qty} (instead|of those)[?]",
     ),
     "remove_from_cart": (
         "remove {ord} from [(my )](cart|basket|bag)",
