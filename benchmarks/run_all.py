@@ -8,6 +8,7 @@ The chat benchmark needs `shopassist setup` (run here first).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -36,8 +37,8 @@ def main() -> int:
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} cores; produced by `make bench` on "
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{len(os.sched_getaffinity(0))} cores; produced by `make bench` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
     ]
