@@ -408,7 +408,8 @@ class Policy:
         top = cards[0][0]
         reply = f"I found {result.total} {what}. The top match is {top.title} at {money(top.price)}."
         if st.sort != "relevance":
-            reply = f"Here are {what}, {_sort_words(st.sort)}. First up: {top.title} at {money(top.price)}."
+            lead = "Here is the" if result.total == 1 else "Here are"
+            reply = f"{lead} {what}, {_sort_words(st.sort)}. First up: {top.title} at {money(top.price)}."
         return Outcome(
             "show_products", reply, cards, n_results=result.total, suggestions=_refine_suggestions(st)
         )
