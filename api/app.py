@@ -13,9 +13,21 @@ from fastapi.responses import RedirectResponse
 from api.errors import install_error_handlers
 from api.routers import cart, chat, events, health, orders, products, sessions
 from assistant.config import Settings, get_settings
+from assistant.errors import ServiceUnavailable
 from assistant.runtime import Runtime
 
 __all__ = ["create_app"]
+
+
+def _warm_up(runtime: Runtime) -> None:
+    """Load the NLU model and run one query through each model now, not on the first shopper's turn."""
+    log = logging.getLogger("shopassist.api")
+    try:
+        runtime.assistant.nlu.parse("show me black watches")
+    except ServiceUnavailable as exc:
+        log.warning("chat is unavailable until the NLU model exists: %s", exc.message)
+    if runtime.index.n_active:
+        runtime.index.search("warm up")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -27,6 +39,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         own = app.state.runtime is None
         if own:
             app.state.runtime = Runtime(settings)
+            _warm_up(app.state.runtime)
         try:
             yield
         finally:
