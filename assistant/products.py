@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from assistant.catalog import product_from_row
 from assistant.db import Database
@@ -10,7 +11,7 @@ from assistant.errors import InvalidRequest, ProductNotFound
 from assistant.models import ProductRow
 from retrieval import Hit, HybridIndex, Product, SearchFilters
 
-__all__ = ["ProductCard", "get_product", "search_products", "explain_hit", "SearchPage", "image_url"]
+__all__ = ["ProductCard", "get_product", "search_products", "explain_hit", "SearchPage", "image_url", "money"]
 
 
 def image_url(p: Product) -> str | None:
@@ -45,8 +46,10 @@ def get_product(db: Database, product_id: str) -> tuple[Product, bool]:
         return product_from_row(row), row.active
 
 
-def _money(value: float) -> str:
-    return f"${value:,.0f}" if value == int(value) else f"${value:,.2f}"
+def money(value: float | Decimal) -> str:
+    """Prices as replies and reasons write them: "$649", "$12.99"."""
+    value = float(value)
+    return f"${value:,.0f}" if abs(value - round(value)) < 0.005 else f"${value:,.2f}"
 
 
 def explain_hit(hit: Hit, filters: SearchFilters, query: str) -> str:
@@ -64,11 +67,11 @@ def explain_hit(hit: Hit, filters: SearchFilters, query: str) -> str:
     if filters.product_type:
         parts.append(filters.product_type)
     if filters.price_max is not None and filters.price_min is not None:
-        parts.append(f"{_money(filters.price_min)}–{_money(filters.price_max)}")
+        parts.append(f"{money(filters.price_min)}–{money(filters.price_max)}")
     elif filters.price_max is not None:
-        parts.append(f"under {_money(filters.price_max)}")
+        parts.append(f"under {money(filters.price_max)}")
     elif filters.price_min is not None:
-        parts.append(f"over {_money(filters.price_min)}")
+        parts.append(f"over {money(filters.price_min)}")
     if filters.rating_min is not None:
         parts.append(f"rated {filters.rating_min:g}+")
     if query.strip():

@@ -46,10 +46,6 @@ class LexicalIndex:
         self._vocab = dict(retriever.vocab_dict) if texts else {}
         self.n_docs = len(texts)
 
-    def query_tokens(self, query: str) -> list[str]:
-        """Stemmed query terms that occur in the corpus (unknown terms cannot score)."""
-        return self.query_terms(query)[0]
-
     def query_terms(self, query: str) -> tuple[list[str], int]:
         """The known stemmed terms, and how many distinct terms the query has in all."""
         if self._retriever is None:

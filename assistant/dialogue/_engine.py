@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from assistant import commerce
 from assistant.db import Database
-from assistant.dialogue._policy import Outcome, Policy, TurnContext
+from assistant.dialogue._policy import Policy, TurnContext
 from assistant.dialogue._response import ChatResponse, IntentOut, ProductCardOut
 from assistant.dialogue._state import DialogueState
 from assistant.dialogue._text import speech_text
@@ -214,8 +214,3 @@ class Assistant:
                     for t in turns
                 ],
             }
-
-
-def outcome_summary(outcome: Outcome) -> str:
-    """One line for logs."""
-    return f"{outcome.action}: {len(outcome.products)} products"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from retrieval import Product, normalize_text_value
 
-__all__ = ["resolve_ordinals", "resolve_reference", "mentions_anaphora", "describe_choice"]
+__all__ = ["resolve_ordinals", "resolve_reference", "mentions_anaphora"]
 
 _ANAPHORA = re.compile(
     r"\b(it|its|it's|that|this|that one|this one|the one|them|those|these|both|him|her)\b", re.IGNORECASE
@@ -71,8 +71,3 @@ def resolve_reference(
     if len(shown) == 1:
         return [shown[0]]
     return None
-
-
-def describe_choice(products: Sequence[Product], limit: int = 5) -> str:
-    """ "1) Title ($12.99), 2) …" for a clarifying question."""
-    return ", ".join(f"{i}) {p.title} (${p.price:,.2f})" for i, p in enumerate(products[:limit], 1))

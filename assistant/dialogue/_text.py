@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
+
+from assistant.nlu import number_to_words
+from assistant.products import money
 
 __all__ = ["money", "describe_filters", "join_words", "plural", "speech_text", "spoken_price", "title_case"]
 
@@ -23,11 +25,6 @@ _PLURAL_SAME = frozenset(
         "flip flops",
     }
 )
-
-
-def money(value: float | Decimal) -> str:
-    value = float(value)
-    return f"${value:,.0f}" if abs(value - round(value)) < 0.005 else f"${value:,.2f}"
 
 
 def plural(noun: str) -> str:
@@ -79,24 +76,15 @@ _URL = re.compile(r"https?://\S+")
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
+_TENS_UNIT = re.compile(
+    r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) "
+    r"(one|two|three|four|five|six|seven|eight|nine)\b"
+)
+
+
 def _spoken_number(n: int) -> str:
-    ones = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-        "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-    ]  # fmt: skip
-    tens = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-    if n < 20:
-        return ones[n]
-    if n < 100:
-        return tens[n // 10] + ("" if n % 10 == 0 else "-" + ones[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return ones[n // 100] + " hundred" + ("" if rest == 0 else " " + _spoken_number(rest))
-    for size, name in ((1_000_000_000, "billion"), (1_000_000, "million"), (1000, "thousand")):
-        if n >= size:
-            rest = n % size
-            return _spoken_number(n // size) + f" {name}" + ("" if rest == 0 else " " + _spoken_number(rest))
-    return str(n)
+    """The NLU's number writer, with written-English hyphens ("forty-nine")."""
+    return _TENS_UNIT.sub(r"\1-\2", number_to_words(n))
 
 
 def spoken_price(value: float) -> str:
