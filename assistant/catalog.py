@@ -5,7 +5,8 @@ re-embeds the product; a changed price, stock or rating does not (the stored
 vector is kept) and a changed price appends a price-history row.  ``full=True``
 marks products missing from the file inactive (never deleted: orders refer to them).
 Encoding runs in the calling thread while a writer thread stores the previous
-batch (Chroma + database), so the two overlap.
+batch (Chroma + database) in Linux's idle scheduling class, so storing fills
+the gaps the encoder leaves instead of stalling it.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from assistant.db import Database
 from assistant.models import IngestRunRow, PriceHistoryRow, ProductRow, utcnow
@@ -88,51 +89,110 @@ def _resolve_image(p: Product, base: Path) -> Product:
     return p
 
 
-def _apply(row: ProductRow, p: Product, chash: str) -> None:
-    row.title, row.description, row.product_type = p.title, p.description, p.product_type
-    row.category, row.brand, row.price, row.currency = p.category, p.brand, p.price, p.currency
-    row.rating, row.rating_count, row.in_stock = p.rating, p.rating_count, p.in_stock
-    row.attributes, row.image_url, row.image_path = dict(p.attributes), p.image_url, p.image_path
-    row.content_hash = chash
-    row.active = True
-    row.updated_at = utcnow()
+def _row_values(p: Product, chash: str) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "description": p.description,
+        "product_type": p.product_type,
+        "category": p.category,
+        "brand": p.brand,
+        "price": p.price,
+        "currency": p.currency,
+        "rating": p.rating,
+        "rating_count": p.rating_count,
+        "in_stock": p.in_stock,
+        "attributes": dict(p.attributes),
+        "image_url": p.image_url,
+        "image_path": p.image_path,
+        "content_hash": chash,
+        "active": True,
+    }
 
 
 def _store_rows(db: Database, products: Sequence[Product], *, source: str) -> int:
-    """Insert or update product rows; price changes (and first prices) go to price history."""
+    """Insert or update product rows; price changes (and first prices) go to price history.
+
+    Bulk INSERT/UPDATE statements (one round of ``executemany`` each) rather than
+    one ORM object per product: the writer thread shares the cores with the encoder.
+    """
     changes = 0
     now = utcnow()
-    history: list[PriceHistoryRow] = []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     with db.session() as s:
         existing = {
-            r.id: r for r in s.scalars(select(ProductRow).where(ProductRow.id.in_([p.id for p in products])))
+            pid: (price, currency)
+            for pid, price, currency in s.execute(
+                select(ProductRow.id, ProductRow.price, ProductRow.currency).where(
+                    ProductRow.id.in_([p.id for p in products])
+                )
+            )
         }
         for p in products:
-            row = existing.get(p.id)
-            chash = content_hash(p)
-            if row is None:
-                row = ProductRow(id=p.id, created_at=now)
-                _apply(row, p, chash)
-                s.add(row)
-                history.append(
-                    PriceHistoryRow(
-                        product_id=p.id, price=p.price, currency=p.currency, observed_at=now, source=source
-                    )
-                )
+            values = _row_values(p, content_hash(p))
+            values["updated_at"] = now
+            old = existing.get(p.id)
+            point = {"product_id": p.id, "price": p.price, "currency": p.currency, "observed_at": now}
+            if old is None:
+                values["created_at"] = now
+                inserts.append(values)
+                history.append(point | {"source": source})
                 continue
-            if abs(row.price - p.price) > 1e-9 or row.currency != p.currency:
-                history.append(
-                    PriceHistoryRow(
-                        product_id=p.id, price=p.price, currency=p.currency, observed_at=now, source=source
-                    )
-                )
+            if abs(old[0] - p.price) > 1e-9 or old[1] != p.currency:
+                history.append(point | {"source": source})
                 changes += 1
-            _apply(row, p, chash)
-        # no relationship() links the two tables, so the unit of work does not order their INSERTs:
-        # write the product rows first, or the price rows break the foreign key
-        s.flush()
-        s.add_all(history)
+            updates.append(values)
+        # product rows first, or the price rows break the foreign key
+        if inserts:
+            s.execute(insert(ProductRow), inserts)
+        if updates:
+            s.execute(update(ProductRow), updates)
+        if history:
+            s.execute(insert(PriceHistoryRow), history)
     return changes
+
+
+# threads of the Chroma client's Rust runtime: the vector store's writes run there, not in the caller
+_STORE_THREAD_NAMES = ("tokio-rt-worker", "sqlx-sqlite-wor")
+
+
+def _store_thread_ids() -> list[int]:
+    ids: list[int] = []
+    with contextlib.suppress(OSError):
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError), open(f"/proc/self/task/{tid}/comm", encoding="utf-8") as fh:
+                if fh.read().strip() in _STORE_THREAD_NAMES:
+                    ids.append(int(tid))
+    return ids
+
+
+def _set_idle(tids: Sequence[int], idle: bool) -> None:
+    """Put threads in (or take them out of) Linux's SCHED_IDLE class; a no-op elsewhere."""
+    policy = getattr(os, "SCHED_IDLE" if idle else "SCHED_OTHER", None)
+    if policy is None or not hasattr(os, "sched_setscheduler"):
+        return
+    for tid in tids:
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(tid, policy, os.sched_param(0))
+
+
+@contextlib.contextmanager
+def _storage_in_background() -> Iterator[None]:
+    """While encoding, storing runs only on a core the encoder leaves idle.
+
+    The encoder's threads meet at a barrier after every operation, so any thread
+    that takes one of the two cores stalls all of them; in the idle class the
+    storing threads (ours and Chroma's runtime) fill the gaps instead.  Restored
+    afterwards: queries in this process must not wait behind anything.
+    """
+    tids = _store_thread_ids()
+    _set_idle(tids, True)
+    try:
+        yield
+    finally:
+        _set_idle(tids, False)
 
 
 def ingest_catalog(
@@ -218,14 +278,12 @@ def ingest_catalog(
         progress(0, total_work)
 
     # writer thread: stores batch i while the encoder works on batch i + 1
-    work: queue.Queue[tuple[list[Product], Any] | None] = queue.Queue(maxsize=2)
+    work: queue.Queue[tuple[list[Product], Any] | None] = queue.Queue(maxsize=4)
     failure: list[BaseException] = []
     price_changes = [0]
 
     def writer() -> None:
-        with contextlib.suppress(OSError, AttributeError):
-            # storing is less urgent than encoding: let the encoder's threads have the cores first
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        _set_idle([threading.get_native_id()], True)  # see _storage_in_background
         try:
             while (item := work.get()) is not None:
                 batch, vectors = item
@@ -242,18 +300,19 @@ def ingest_catalog(
     thread = threading.Thread(target=writer, name="ingest-writer", daemon=True)
     thread.start()
     try:
-        for start in range(0, len(to_embed), batch_size):
-            if failure:
-                break
-            batch = to_embed[start : start + batch_size]
-            t0 = time.perf_counter()
-            vectors = index.encoder.encode([p.embedding_text() for p in batch], batch_size=64)
-            report.encode_s += time.perf_counter() - t0
-            work.put((batch, np.asarray(vectors, dtype=np.float32)))
-            report.n_reembedded += len(batch)
-            done += len(batch)
-            if progress:
-                progress(done, total_work)
+        with _storage_in_background():
+            for start in range(0, len(to_embed), batch_size):
+                if failure:
+                    break
+                batch = to_embed[start : start + batch_size]
+                t0 = time.perf_counter()
+                vectors = index.encoder.encode([p.embedding_text() for p in batch], batch_size=64)
+                report.encode_s += time.perf_counter() - t0
+                work.put((batch, np.asarray(vectors, dtype=np.float32)))
+                report.n_reembedded += len(batch)
+                done += len(batch)
+                if progress:
+                    progress(done, total_work)
         for start in range(0, len(to_update), batch_size):
             if failure:
                 break

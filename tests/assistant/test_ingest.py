@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -385,3 +386,30 @@ def test_relative_image_path_is_resolved_against_the_catalog_folder(
         assert get_product(runtime.db, pid)[0].image_path == path
         assert runtime.index.get(pid).image_path == path
     assert get_product(runtime.db, "d")[0].image_url == "https://example.com/d.jpg"
+
+
+# ----------------------------------------------------------------------------- scheduling
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="Linux scheduling classes")
+def test_storage_threads_yield_to_the_encoder_during_ingest_and_get_full_priority_back(
+    runtime: Runtime, small_catalog: Path
+) -> None:
+    from assistant.catalog import _store_thread_ids
+
+    store_threads = _store_thread_ids()
+    assert store_threads, "the Chroma client runs its writes on runtime threads of its own"
+    seen: list[set[int]] = []
+
+    class Watching(HashingEncoder):
+        def encode(self, texts: Sequence[str], **kw: Any) -> Any:
+            seen.append({os.sched_getscheduler(t) for t in store_threads})
+            return super().encode(texts, **kw)
+
+    runtime.index.encoder = Watching(dim=runtime.index.encoder.dim)
+    ingest(runtime, small_catalog)
+
+    assert seen and all(policies == {os.SCHED_IDLE} for policies in seen)
+    # afterwards a shopper's query through the same client is not queued behind anything
+    assert {os.sched_getscheduler(t) for t in store_threads} == {os.SCHED_OTHER}
+    assert search_products(runtime.index, query="", filters=SearchFilters()).total == N_SMALL
