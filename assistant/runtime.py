@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant._artifacts import ReloadingArtifact
 from assistant.config import Settings
 from assistant.db import Database
 from assistant.errors import ServiceUnavailable
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from assistant.dialogue import Assistant
 
 __all__ = ["Runtime"]
+
+
+def _load_reranker(directory: Path) -> Any:
+    from rankers import Reranker
+
+    return Reranker.load(directory)
+
 
 log = logging.getLogger("shopassist")
 
@@ -44,12 +52,31 @@ class Runtime:
         from assistant.commerce import OrderWebhook
 
         self.order_webhook = OrderWebhook.from_settings(settings)
+        from assistant.recommend import Recommender
+
+        self.recommender = Recommender(self.index, self.recommender_path)
+        self._reranker: ReloadingArtifact[Any] = ReloadingArtifact(self.reranker_path, _load_reranker)
         self._assistant: Any = None
         self._assistant_lock = threading.Lock()
 
     @property
     def nlu_path(self) -> Path:
         return self.settings.models_dir / "nlu"
+
+    @property
+    def reranker_path(self) -> Path:
+        """The search re-ranker trained on this shop's catalog (``shopassist train reranker``)."""
+        return self.settings.models_dir / "reranker"
+
+    @property
+    def reranker(self) -> Any:
+        """The search re-ranker, or None until one is trained (search then keeps the hybrid order)."""
+        return self._reranker.get()
+
+    @property
+    def recommender_path(self) -> Path:
+        """The sequential model trained on this shop's interaction log."""
+        return self.settings.models_dir / "recommender" / "live"
 
     @property
     def assistant(self) -> Assistant:
@@ -68,7 +95,12 @@ class Runtime:
                             code="nlu_model_missing",
                         ) from None
                     self._assistant = Assistant(
-                        db=self.db, index=self.index, nlu=nlu, order_webhook=self.order_webhook
+                        db=self.db,
+                        index=self.index,
+                        nlu=nlu,
+                        order_webhook=self.order_webhook,
+                        recommender=self.recommender,
+                        reranker=self._reranker.get,
                     )
         assistant: Assistant = self._assistant
         return assistant

@@ -40,7 +40,7 @@ from retrieval._fusion import blend, rrf
 from retrieval._lexical import LexicalIndex
 from retrieval._schema import SORTS, Product, SearchFilters
 
-__all__ = ["HybridIndex", "Hit", "SearchResult", "MODES", "ProductNotIndexed"]
+__all__ = ["HybridIndex", "Hit", "Candidate", "SearchResult", "MODES", "ProductNotIndexed"]
 
 MODES = ("hybrid", "bm25", "dense")
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -64,6 +64,21 @@ class Hit:
     n_terms: int
     #: distinct query terms in all, known to the catalog or not
     query_terms: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One of the top-``k`` products of :meth:`HybridIndex.candidates`, with each retriever's score."""
+
+    product: Product
+    #: 0-based position in the fused order
+    rank: int
+    #: fused score (what ``rank`` orders by)
+    fused: float
+    #: raw BM25 score (0 when no query term matched)
+    lexical: float
+    #: cosine between the query and product embeddings
+    dense: float
 
 
 @dataclass
@@ -493,6 +508,44 @@ class HybridIndex:
             return []
         top = _top_k(fused, k)
         return [(self._ids[int(rows[i])], float(fused[i])) for i in top]
+
+    def candidates(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        *,
+        k: int = 50,
+        mode: str = "hybrid",
+        candidate_ids: Sequence[str] | None = None,
+        query_vector: Vectors | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> list[Candidate]:
+        """Like :meth:`rank`, with the product and the BM25 and cosine scores of each (for re-ranking)."""
+        timings = timings if timings is not None else {}
+        cand = None
+        if candidate_ids is not None:
+            cand = np.asarray([self._row[i] for i in candidate_ids if i in self._row], dtype=np.int64)
+        rows, fused, lexical, dense, *_ = self._score(
+            query,
+            filters or SearchFilters(),
+            mode,
+            cand,
+            timings,
+            need_coverage=False,
+            query_vector=query_vector,
+        )
+        if len(rows) == 0:
+            return []
+        return [
+            Candidate(
+                product=self._products[int(rows[i])],
+                rank=r,
+                fused=float(fused[i]),
+                lexical=float(lexical[i]),
+                dense=float(dense[i]),
+            )
+            for r, i in enumerate(_top_k(fused, k))
+        ]
 
     def search(
         self,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from api.cli import nlu as _nlu
+from api.cli import recommender as _rec
 from api.cli._common import fail, progress_bar, quiet_libraries, settings
 
 app = typer.Typer(no_args_is_help=True)
 app.command("nlu")(_nlu.eval_nlu)
+app.command("recommender")(_rec.eval_recommender)
 
 
 def _file_digest(path: Path) -> str:
@@ -68,10 +71,28 @@ def eval_retrieval(
     fusion: Annotated[str | None, typer.Option(help="rrf | blend (default from settings)")] = None,
     alpha: Annotated[float | None, typer.Option(min=0, max=1, help="dense weight of the blend")] = None,
     latency_queries: Annotated[int, typer.Option(min=1, help="queries timed one by one for p50/p95")] = 1000,
+    holdout_only: Annotated[
+        bool | None,
+        typer.Option(
+            "--holdout-only/--all-queries",
+            help="evaluate only the held-out split (default: yes for rerank, no otherwise)",
+        ),
+    ] = None,
+    holdout: Annotated[float, typer.Option(min=0.01, max=0.99, help="share of queries held out")] = 0.2,
+    split_seed: Annotated[int, typer.Option(help="seed of the held-out split")] = 0,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="rerank: re-ranker directory (default: the one trained on this set's split)"),
+    ] = None,
+    rerank_k: Annotated[int, typer.Option(min=1, max=500, help="rerank: hybrid candidates re-scored")] = 50,
 ) -> None:
-    """nDCG@10, MRR@10, Recall@100 and per-query latency of product search on a graded relevance set."""
-    if mode not in ("bm25", "dense", "hybrid"):
-        raise fail(f"unknown mode {mode!r}; choose bm25, dense or hybrid")
+    """nDCG@10, MRR@10, Recall@100 and per-query latency of product search on a graded relevance set.
+
+    ``--mode rerank`` re-scores the hybrid top ``--rerank-k`` with the re-ranker trained on this
+    relevance set's training split (trained first when missing) and reports the held-out queries.
+    """
+    if mode not in ("bm25", "dense", "hybrid", "rerank"):
+        raise fail(f"unknown mode {mode!r}; choose bm25, dense, hybrid or rerank")
     if pool not in ("all", "judged"):
         raise fail(f"unknown pool {pool!r}; choose all or judged")
     if fusion is not None and fusion not in ("rrf", "blend"):
@@ -80,44 +101,98 @@ def eval_retrieval(
         if not p.is_file():
             raise fail(f"{p}: no such file")
     quiet_libraries()
+    from api.cli.reranker import eval_model_dir, split_relevance, train_eval_reranker
     from retrieval._evaluate import evaluate_ranker, load_relevance_set, measure_latency
 
     cfg = settings()
+    held = (mode == "rerank") if holdout_only is None else holdout_only
+    reranker: Any = None
     try:
         rel = load_relevance_set(queries, labels)
+        if held:
+            rel = split_relevance(rel, holdout=holdout, seed=split_seed)[1]
         index = open_eval_index(
             products,
             index_dir,
             fusion=fusion or cfg.fusion,
             alpha=cfg.fusion_alpha if alpha is None else alpha,
         )
+        if mode == "rerank":
+            from rankers import Reranker
+
+            path = model or eval_model_dir(products, queries, labels, holdout=holdout, seed=split_seed)
+            if model is None and not (path / "meta.json").is_file():
+                train_eval_reranker(
+                    index=index,
+                    products=products,
+                    queries=queries,
+                    labels=labels,
+                    holdout=holdout,
+                    seed=split_seed,
+                )
+            reranker = Reranker.load(path)
     except (ValueError, KeyError, OSError) as exc:
         raise fail(str(exc)) from None
     if limit_queries:
         keep = sorted(rel.queries)[:limit_queries]
         rel.queries = {q: rel.queries[q] for q in keep}
+    if not rel.queries:
+        raise fail("no queries to evaluate")
 
     # Quality: every query, with the query embeddings computed in one batch (same vectors as the
-    # single-query path).  Speed: the real single-query path (encode + both retrievers + fusion),
-    # timed one query at a time over the first --latency-queries queries.
+    # single-query path).  Speed: the real single-query path (encode + both retrievers + fusion
+    # [+ re-rank]), timed one query at a time over the first --latency-queries queries.
     qids = sorted(rel.queries)
     vectors: dict[str, Any] = {}
-    if mode != "bm25":
+    retrieval_mode = "hybrid" if mode == "rerank" else mode
+    if retrieval_mode != "bm25":
         texts = [rel.queries[q] for q in qids]
         vectors = dict(zip(texts, index.encoder.encode(texts, batch_size=128), strict=True))
 
+    def reranked(query: str, candidates: Any, query_vector: Any, timing: list[float] | None) -> list[str]:
+        # re-scores the top rerank_k; the rest of the top 100 keeps the hybrid order (same recall@100)
+        found = index.candidates(
+            query, k=max(100, rerank_k), candidate_ids=candidates, query_vector=query_vector
+        )
+        head, tail = found[:rerank_k], found[rerank_k:]
+        t0 = time.perf_counter()
+        order = reranker.rerank_candidates(query, head)
+        if timing is not None:
+            timing.append((time.perf_counter() - t0) * 1000.0)
+        return [c.product.id for c, _ in order] + [c.product.id for c in tail]
+
     def fast_ranker(query: str, candidates: Any) -> list[str]:
+        if mode == "rerank":
+            return reranked(query, candidates, vectors.get(query), None)
         ranked = index.rank(
             query, k=100, mode=mode, candidate_ids=candidates, query_vector=vectors.get(query)
         )
         return [pid for pid, _ in ranked]
 
+    rerank_ms: list[float] = []
+
     def live_ranker(query: str, candidates: Any) -> list[str]:
+        if mode == "rerank":
+            return reranked(query, candidates, None, rerank_ms)
         return [pid for pid, _ in index.rank(query, k=100, mode=mode, candidate_ids=candidates)]
 
     for warm in ("warm up", "cordless drill", "paint"):  # first calls pay one-off costs
         live_ranker(warm, None)
-    metrics = evaluate_ranker(rel, fast_ranker, pool=pool)
+    rerank_ms.clear()
+    with progress_bar(f"evaluate {mode} on {len(qids)} queries") as update:
+        metrics = evaluate_ranker(rel, fast_ranker, pool=pool, progress=update)
     speed = measure_latency(rel, live_ranker, pool=pool, n=latency_queries)
     metrics.update(p50_ms=speed["p50_ms"], p95_ms=speed["p95_ms"])
-    typer.echo(json.dumps({"mode": mode, "pool": pool, **metrics}))
+    row: dict[str, Any] = {"mode": mode, "pool": pool, **metrics}
+    if mode == "rerank":
+        import numpy as np
+
+        row.update(
+            rerank_p50_ms=round(float(np.percentile(rerank_ms, 50)), 2),
+            rerank_p95_ms=round(float(np.percentile(rerank_ms, 95)), 2),
+            rerank_k=rerank_k,
+            model=reranker.version,
+        )
+    if held or holdout_only is not None:
+        row["queries"] = "held-out" if held else "all"
+    typer.echo(json.dumps(row))

@@ -29,6 +29,27 @@ def setup() -> None:
         else:
             typer.echo(f"catalog: {rt.index.n_active} active products (version {rt.index.version})")
         _ensure_nlu(rt)
+        _ensure_reranker(rt)
+
+
+def _ensure_reranker(rt: Any) -> None:
+    """Train the search re-ranker on queries generated from the catalog when there is none."""
+    if (rt.reranker_path / "meta.json").is_file():
+        typer.echo(f"re-ranker: {rt.reranker_path}")
+        return
+    import time
+
+    from rankers import train_catalog_reranker
+
+    t0 = time.perf_counter()
+    with progress_bar("train the search re-ranker on queries generated from the catalog") as update:
+        train_catalog_reranker(
+            index=rt.index,
+            out_dir=rt.reranker_path,
+            description={"catalog": f"ingested catalog, version {rt.index.version}"},
+            progress=update,
+        )
+    typer.echo(f"re-ranker trained in {time.perf_counter() - t0:.0f} s → {rt.reranker_path}")
 
 
 def _ensure_nlu(rt: Any) -> None:

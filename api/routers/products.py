@@ -74,7 +74,13 @@ def search(
         in_stock=in_stock,
     )
     page = search_products(
-        runtime.index, query=q, filters=filters, sort=sort.value, limit=limit, offset=offset
+        runtime.index,
+        query=q,
+        filters=filters,
+        sort=sort.value,
+        limit=limit,
+        offset=offset,
+        reranker=runtime.reranker,
     )
     return SearchResponse(
         products=[card_public(c) for c in page.cards],

@@ -28,7 +28,7 @@ from assistant.commerce._checkout import (
     validate_email,
 )
 from assistant.commerce._common import call_after_commit
-from assistant.commerce._events import EVENT_TYPES, WIDGET_EVENT_TYPES, record_event
+from assistant.commerce._events import EVENT_TYPES, WIDGET_EVENT_TYPES, add_event, record_event
 from assistant.commerce._notices import (
     NOTICE_KINDS,
     Handoff,
@@ -141,6 +141,7 @@ __all__ = [
     # events
     "EVENT_TYPES",
     "WIDGET_EVENT_TYPES",
+    "add_event",
     "record_event",
     # the domain errors these raise (defined in assistant.errors)
     "SessionNotFound",

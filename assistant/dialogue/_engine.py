@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -28,6 +28,7 @@ from assistant.errors import InvalidRequest
 from assistant.models import TurnRow, utcnow
 from assistant.pii import redact_card_numbers
 from assistant.products import image_url
+from assistant.recommend import Recommender
 from retrieval import HybridIndex, Product
 
 __all__ = ["Assistant", "Understander", "MAX_MESSAGE_CHARS"]
@@ -71,12 +72,19 @@ class Assistant:
     """The conversation engine (NLU → state → policy → commerce → response → turn log)."""
 
     def __init__(
-        self, *, db: Database, index: HybridIndex, nlu: Understander, order_webhook: Any = None
+        self,
+        *,
+        db: Database,
+        index: HybridIndex,
+        nlu: Understander,
+        order_webhook: Any = None,
+        recommender: Recommender | None = None,
+        reranker: Callable[[], Any] | None = None,
     ) -> None:
         self.db = db
         self.index = index
         self.nlu = nlu
-        self.policy = Policy(index, order_webhook=order_webhook)
+        self.policy = Policy(index, order_webhook=order_webhook, recommender=recommender, reranker=reranker)
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 

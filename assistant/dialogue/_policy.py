@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,9 @@ from assistant.dialogue._state import PAGE_SIZE, DialogueState
 from assistant.dialogue._terms import CatalogTerms
 from assistant.dialogue._text import describe_filters, join_words, money, plural, title_case
 from assistant.errors import ShopAssistError
-from assistant.products import explain_hit
-from retrieval import HybridIndex, Product, ProductNotIndexed, SearchFilters
+from assistant.products import explain_hit, ranked_search
+from assistant.recommend import HistoryItem, Recommender, session_history
+from retrieval import HybridIndex, Product, ProductNotIndexed, SearchFilters, SearchResult
 
 __all__ = ["Policy", "TurnContext", "Outcome", "SEARCH_SLOTS"]
 
@@ -147,9 +148,18 @@ class Outcome:
 
 
 class Policy:
-    def __init__(self, index: HybridIndex, *, order_webhook: Any = None) -> None:
+    def __init__(
+        self,
+        index: HybridIndex,
+        *,
+        order_webhook: Any = None,
+        recommender: Recommender | None = None,
+        reranker: Callable[[], Any] | None = None,
+    ) -> None:
         self.index = index
         self.order_webhook = order_webhook
+        self.recommender = recommender
+        self.reranker = reranker
         self.terms = CatalogTerms(index)
 
     # ------------------------------------------------------------------ helpers
@@ -304,6 +314,34 @@ class Policy:
             st.offset += PAGE_SIZE
         return self._run_search(ctx)
 
+    def _ranked_page(
+        self, ctx: TurnContext, query: str, filters: SearchFilters, *, offset: int
+    ) -> tuple[SearchResult, dict[str, str]]:
+        """One page of matches, re-ranked and personalised by the session's history."""
+        boosts = None
+        recommender = self.recommender
+        if recommender is not None and recommender.model() is not None:
+            history = session_history(ctx.s, ctx.session_id)
+            if history:
+
+                def boosts(ids: Sequence[str]) -> dict[str, tuple[float, str]]:
+                    return recommender.personal_boosts(history, ids)
+
+        result, personal = ranked_search(
+            self.index,
+            query,
+            filters,
+            sort=ctx.state.sort,
+            limit=PAGE_SIZE,
+            offset=offset,
+            facets=("color", "brand", "material", "gender"),
+            reranker=self.reranker() if self.reranker is not None else None,
+            boosts=boosts,
+        )
+        if "rerank_ms" in result.timings_ms:
+            ctx.timings["rerank_ms"] = ctx.timings.get("rerank_ms", 0.0) + result.timings_ms["rerank_ms"]
+        return result, personal
+
     def _run_search(self, ctx: TurnContext) -> Outcome:
         st = ctx.state
         hard, soft = self.terms.split(st.filters)
@@ -312,14 +350,7 @@ class Policy:
             filters = SearchFilters.model_validate(hard)
         except ValueError:
             filters = SearchFilters()
-        result = self.index.search(
-            query,
-            filters,
-            sort=st.sort,
-            limit=PAGE_SIZE,
-            offset=st.offset,
-            facets=("color", "brand", "material", "gender"),
-        )
+        result, personal = self._ranked_page(ctx, query, filters, offset=st.offset)
         ctx.timings["retrieval_ms"] = ctx.timings.get("retrieval_ms", 0.0) + result.timings_ms.get(
             "total_ms", 0.0
         )
@@ -335,14 +366,7 @@ class Policy:
             hard, soft = self.terms.split(st.filters)
             query = " ".join([*soft, st.query]).strip()
             filters = SearchFilters.model_validate(hard)
-            result = self.index.search(
-                query,
-                filters,
-                sort=st.sort,
-                limit=PAGE_SIZE,
-                offset=0,
-                facets=("color", "brand", "material", "gender"),
-            )
+            result, personal = self._ranked_page(ctx, query, filters, offset=0)
         st.last_total = result.total
         if result.total == 0 or not result.hits:
             if st.offset and result.total:
@@ -383,7 +407,14 @@ class Policy:
         st.shown = [h.product.id for h in result.hits]
         st.shown_is_cart = False
         st.focus = st.shown[0] if len(st.shown) == 1 else st.focus if st.focus in st.shown else None
-        cards: list[Card] = [(h.product, explain_hit(h, filters, query), h.score) for h in result.hits]
+        cards: list[Card] = [
+            (
+                h.product,
+                ", ".join(x for x in (explain_hit(h, filters, query), personal.get(h.product.id)) if x),
+                h.score,
+            )
+            for h in result.hits
+        ]
         what = describe_filters(st.filters, count=result.total)
         start = st.offset + 1
         if relaxed:
@@ -463,6 +494,7 @@ class Policy:
         if p is None:
             return self._ask_which(ctx, "Which product do you mean?")
         ctx.state.focus = p.id
+        commerce.add_event(ctx.s, session_id=ctx.session_id, type="view", product_id=p.id)
         answer = _answer_question(p, ctx.text)
         return Outcome(
             "show_details",
@@ -564,15 +596,29 @@ class Policy:
         anchor = self._product(anchor_id) if anchor_id else self._product(st.shown[0])
         if anchor is None:
             return self._out_of_scope(ctx)
-        similar = self.index.similar(anchor.id, SearchFilters(in_stock=True), k=PAGE_SIZE)
-        cards: list[Card] = [(p, f"similar to {anchor.title}", score) for p, score in similar]
+        cards: list[Card] = []
+        source = "similar"
+        if self.recommender is not None:
+            # the session's own history (views, cart adds, orders), with the product in focus last
+            history = [h for h in session_history(ctx.s, ctx.session_id) if h.product_id != anchor.id]
+            history.append(HistoryItem(anchor.id, chose=anchor.id == st.last_carted))
+            in_cart = {line.product_id for line in commerce.get_cart(ctx.s, session_id=ctx.session_id).items}
+            recs = self.recommender.recommend(
+                history, k=PAGE_SIZE, exclude=in_cart, filters=SearchFilters(in_stock=True)
+            )
+            cards = [(r.product, r.why, r.score) for r in recs]
+            source = recs[0].source if recs else source
+        if not cards:
+            similar = self.index.similar(anchor.id, SearchFilters(in_stock=True), k=PAGE_SIZE)
+            cards = [(p, f"similar to {anchor.title}", score) for p, score in similar]
         st.shown = [p.id for p, _, _ in cards]
         st.shown_is_cart = False
-        reply = (
-            f"If you like {anchor.title}, you might also like these."
-            if cards
-            else "I have nothing similar right now."
-        )
+        if not cards:
+            reply = "I have nothing similar right now."
+        elif source == "sequential":
+            reply = f"Shoppers who chose {anchor.title} often go on to these."
+        else:
+            reply = f"If you like {anchor.title}, you might also like these."
         return Outcome("recommend", reply, cards, suggestions=["Compare the first two"])
 
     # ------------------------------------------------------------------ cart

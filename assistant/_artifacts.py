@@ -1,0 +1,54 @@
+"""A trained model on disk that the service loads once and reloads when it is retrained."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+__all__ = ["ReloadingArtifact"]
+
+log = logging.getLogger("shopassist")
+T = TypeVar("T")
+
+
+class ReloadingArtifact(Generic[T]):
+    """``get()`` → the model in ``directory`` (``None`` while there is none or it does not load).
+
+    A new ``meta.json`` (``shopassist train …`` finished) is noticed within
+    ``check_every_s`` and loaded; a broken artifact is logged and served as absent,
+    never raised into a shopper's request.
+    """
+
+    def __init__(self, directory: Path | None, loader: Callable[[Path], T], *, check_every_s: float = 2.0):
+        self.directory = directory
+        self._loader = loader
+        self._check_every_s = check_every_s
+        self._value: T | None = None
+        self._stamp: float | None = None
+        self._checked = -float("inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> T | None:
+        if self.directory is None:
+            return None
+        if time.monotonic() - self._checked < self._check_every_s:
+            return self._value
+        with self._lock:
+            self._checked = time.monotonic()
+            try:
+                stamp: float | None = (self.directory / "meta.json").stat().st_mtime
+            except OSError:
+                stamp = None
+            if stamp != self._stamp:
+                self._stamp = stamp
+                self._value = None
+                if stamp is not None:
+                    try:
+                        self._value = self._loader(self.directory)
+                    except (ValueError, OSError) as exc:
+                        log.warning("model at %s not loaded: %s", self.directory, exc)
+        return self._value
