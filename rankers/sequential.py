@@ -94,6 +94,8 @@ class SequentialConfig:
     #: validate every ``eval_every`` epochs; stop after ``patience`` validations without a better NDCG@10
     eval_every: int = 3
     patience: int = 8
+    #: halve the learning rate after this many validations in a row without a better NDCG@10
+    lr_halve_after: int = 2
     #: shared uniform negatives per batch; the full softmax when the vocabulary is no larger
     negatives: int = 2048
     #: with sampled negatives, also each position's own history (exact, cheap: B×T×T scores)
@@ -114,6 +116,7 @@ class SequentialConfig:
             "batch_size": self.batch_size,
             "eval_every": self.eval_every,
             "patience": self.patience,
+            "lr_halve_after": self.lr_halve_after,
             "negatives": self.negatives,
         }
         for name, value in positive.items():
@@ -609,6 +612,10 @@ def train_sequential(
                     state = {k: v.detach().clone() for k, v in network.state_dict().items()}
                     best = (scores["ndcg@10"], epoch, scores, state)
                 bad_checks = 0 if improved else bad_checks + 1
+                if bad_checks and bad_checks % config.lr_halve_after == 0:
+                    for group in optimiser.param_groups:
+                        group["lr"] *= 0.5
+                    say(f"learning rate halved to {optimiser.param_groups[0]['lr']:.2e}")
                 if bad_checks >= config.patience:
                     say(f"early stop after epoch {epoch}; best epoch {best[1]}")
                     break

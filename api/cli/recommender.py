@@ -110,8 +110,59 @@ def _report(
     }
 
 
+def _train_from_log(
+    *, model: str, epochs: int | None, seed: int, min_sessions: int, out: Path | None, quiet: bool
+) -> None:
+    import time
+
+    from api.cli._common import runtime
+    from assistant.recommend import train_from_log
+    from rankers.sequential import SequentialConfig
+
+    overrides: dict[str, Any] = {"seed": seed}
+    if epochs is not None:
+        overrides["epochs"] = epochs
+    config = SequentialConfig.for_model(model, **overrides)
+    with runtime() as rt:
+        out_dir = out or rt.recommender_path
+        t0 = time.perf_counter()
+        try:
+            if quiet:
+                trained = train_from_log(rt.db, rt.index, out_dir, min_sessions=min_sessions, config=config)
+            else:
+                with progress_bar(f"train {model} on the interaction log") as update:
+                    trained = train_from_log(
+                        rt.db, rt.index, out_dir, min_sessions=min_sessions, config=config, progress=update
+                    )
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        typer.echo(
+            json.dumps(
+                {
+                    "model": model,
+                    "source": "interaction log",
+                    "n_items": trained.n_items,
+                    "train_s": round(time.perf_counter() - t0, 1),
+                    "out": str(out_dir),
+                }
+            )
+        )
+
+
 def train_recommender(
-    data: DataOption,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="sequences, one line per user: user_id item item …")
+    ] = None,
+    from_log: Annotated[
+        bool,
+        typer.Option(
+            "--from-log",
+            help="train on this shop's interaction log (views, cart adds, orders); the service uses it",
+        ),
+    ] = False,
+    min_sessions: Annotated[
+        int, typer.Option(min=1, help="--from-log: sessions with 2+ products the log must have")
+    ] = 50,
     model: ModelOption = "sasrec",
     epochs: Annotated[int | None, typer.Option(min=1, help="most epochs (early stopping on)")] = None,
     out: OutOption = None,
@@ -119,11 +170,23 @@ def train_recommender(
     keep_history: KeepHistoryOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar or epoch log")] = False,
 ) -> None:
-    """Train a sequential recommender, save it and print the test-split full-ranking metrics as JSON."""
+    """Train a sequential recommender, save it and print the test-split full-ranking metrics as JSON.
+
+    ``--from-log`` trains the live shop's model from its own interaction log instead (saved where the
+    service loads it; until then recommendations come from item-to-item similarity).
+    """
     _check_model(model)
+    if from_log == (data is not None):
+        raise fail("give either --data FILE or --from-log")
     quiet_libraries()
     from rankers.sequential import SequentialConfig
 
+    if from_log:
+        _train_from_log(
+            model=model, epochs=epochs, seed=seed, min_sessions=min_sessions, out=out, quiet=quiet
+        )
+        return
+    assert data is not None
     sequences = _read(data)
     overrides: dict[str, Any] = {"seed": seed}
     if epochs is not None:

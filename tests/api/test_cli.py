@@ -294,7 +294,7 @@ def test_eval_retrieval_exact_title_query_is_perfect_for_bm25(
 def test_eval_retrieval_bad_options(env_settings: Settings, relevance_files: dict[str, Path]) -> None:
     result = run_eval(relevance_files, "--mode", "sparse")
     assert result.exit_code == 1
-    assert result.stderr == "error: unknown mode 'sparse'; choose bm25, dense or hybrid\n"
+    assert result.stderr == "error: unknown mode 'sparse'; choose bm25, dense, hybrid or rerank\n"
     result = run_eval(relevance_files, "--pool", "some")
     assert (result.exit_code, result.stderr) == (1, "error: unknown pool 'some'; choose all or judged\n")
     gone = relevance_files["labels"].with_name("gone.tsv")
