@@ -27,7 +27,15 @@ def _warm_up(runtime: Runtime) -> None:
     except ServiceUnavailable as exc:
         log.warning("chat is unavailable until the NLU model exists: %s", exc.message)
     if runtime.index.n_active:
-        runtime.index.search("warm up")
+        from assistant.products import ranked_search
+        from retrieval import SearchFilters
+
+        reranker = runtime.reranker
+        if reranker is None:
+            log.warning("no search re-ranker yet (shopassist train reranker): hybrid order is kept")
+        ranked_search(runtime.index, "warm up", SearchFilters(), reranker=reranker)
+    if runtime.recommender.model() is None:
+        log.info("recommendations: item-to-item similarity (no model trained on the interaction log yet)")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

@@ -3,7 +3,7 @@
 from retrieval._chroma import ShopAssistEmbeddingFunction, open_chroma_client
 from retrieval._encoder import Encoder, HashingEncoder, MiniLMEncoder, make_encoder, minilm_model_path
 from retrieval._fusion import FUSIONS, blend, rrf
-from retrieval._index import MODES, Hit, HybridIndex, ProductNotIndexed, SearchResult
+from retrieval._index import MODES, Candidate, Hit, HybridIndex, ProductNotIndexed, SearchResult
 from retrieval._schema import (
     ATTRIBUTE_FILTERS,
     FILTER_FIELDS,
@@ -23,6 +23,7 @@ __all__ = [
     "SORTS",
     "Encoder",
     "HashingEncoder",
+    "Candidate",
     "Hit",
     "HybridIndex",
     "MiniLMEncoder",
