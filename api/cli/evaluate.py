@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -12,19 +11,11 @@ import typer
 
 from api.cli import nlu as _nlu
 from api.cli import recommender as _rec
-from api.cli._common import fail, progress_bar, quiet_libraries, settings
+from api.cli._common import fail, file_digest, progress_bar, quiet_libraries, settings
 
 app = typer.Typer(no_args_is_help=True)
 app.command("nlu")(_nlu.eval_nlu)
 app.command("recommender")(_rec.eval_recommender)
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 def open_eval_index(products: Path, index_dir: Path | None, **index_kwargs: Any) -> Any:
@@ -33,7 +24,7 @@ def open_eval_index(products: Path, index_dir: Path | None, **index_kwargs: Any)
     from retrieval._evaluate import read_title_products
 
     cfg = settings()
-    digest = _file_digest(products)
+    digest = file_digest(products)
     index_dir = index_dir or cfg.data_dir / "eval" / f"{products.stem}-{digest}-{cfg.encoder}"
     encoder = make_encoder(cfg.encoder)
     client = open_chroma_client(path=index_dir / "chroma")

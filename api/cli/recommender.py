@@ -8,7 +8,6 @@ test target and never reaches training, the second last drives early stopping.  
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from api.cli._common import fail, progress_bar, quiet_libraries, settings
+from api.cli._common import fail, file_digest, progress_bar, quiet_libraries, settings
 
 if TYPE_CHECKING:
     from rankers.sequential import SequentialConfig, SequentialRecommender
@@ -40,14 +39,6 @@ KeepHistoryOption = Annotated[
 ]
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:12]
-
-
 def _check_model(model: str) -> None:
     if model not in MODEL_CHOICES:
         raise fail(f"unknown model {model!r}; choose sasrec or gru4rec")
@@ -65,7 +56,7 @@ def _read(data: Path) -> list[list[str]]:
 
 
 def _default_dir(data: Path, model: str) -> Path:
-    return settings().models_dir / "recommender" / f"{data.stem}-{_digest(data)}-{model}"
+    return settings().models_dir / "recommender" / f"{data.stem}-{file_digest(data, 12)}-{model}"
 
 
 def _train_and_save(

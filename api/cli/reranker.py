@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli._common import fail, progress_bar, quiet_libraries, settings
+from api.cli._common import fail, file_digest, progress_bar, quiet_libraries, settings
 
 __all__ = [
     "train_reranker",
@@ -32,14 +32,6 @@ __all__ = [
 
 #: bump when the relevance-set training recipe changes, so the eval retrains its cached model
 _RECIPE = 1
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
 
 
 def split_relevance(rel: Any, *, holdout: float, seed: int) -> tuple[Any, Any]:
@@ -54,7 +46,7 @@ def eval_model_dir(products: Path, queries: Path, labels: Path, *, holdout: floa
     """Where the re-ranker trained on this relevance set's training split (and the encoder) lives."""
     from rankers import RERANK_FORMAT_VERSION
 
-    files = [_digest(products), _digest(queries), _digest(labels)]
+    files = [file_digest(products), file_digest(queries), file_digest(labels)]
     key = json.dumps([*files, holdout, seed, settings().encoder, RERANK_FORMAT_VERSION, _RECIPE])
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return settings().models_dir / f"reranker-hd-{digest}"
