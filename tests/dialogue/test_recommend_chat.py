@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -61,6 +62,10 @@ def test_history_changes_recommendations_and_the_model_explains_them(
         assert [a, b] in sequences and [c, d] in sequences
         config = SequentialConfig.for_model("sasrec", dim=32, epochs=40, batch_size=32, seed=3)
         train_sequential(sequences, config, valid=False).save(rt.recommender_path)
+        # the running service picks the new model up within seconds, without a restart
+        deadline = time.monotonic() + 10
+        while rt.recommender.model() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
 
         after_a = _chat(client, sid_a, "can you recommend something similar")
         after_c = _chat(client, sid_c, "can you recommend something similar")
