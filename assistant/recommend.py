@@ -148,8 +148,12 @@ class Recommender:
             picks += self._similar(known, k=k - len(picks), skip=skip | have, filters=filters)
         return picks
 
-    def _title(self, product_id: str) -> str:
-        return self.index.get(product_id).title
+    def _because(self, history_item: str | None, chose: Collection[str]) -> str | None:
+        """The card's reason: the history item the model leans on, or None when it names none we know."""
+        if not history_item or history_item not in self.index:
+            return None
+        verb = "often bought after" if history_item in chose else "often chosen after"
+        return f"{verb} {self.index.get(history_item).title}"
 
     def _sequential(
         self, history: Sequence[HistoryItem], *, k: int, skip: set[str], filters: SearchFilters
@@ -166,12 +170,7 @@ class Recommender:
             product = self.index.get(pid)
             if not filters.matches(product):
                 continue
-            because = model.explain(ids, pid)
-            if because and because in self.index:
-                verb = "often bought after" if because in chose else "often chosen after"
-                why = f"{verb} {self._title(because)}"
-            else:
-                why = "often chosen by shoppers like you"
+            why = self._because(model.explain(ids, pid), chose) or "often chosen by shoppers like you"
             out.append(Recommendation(product, float(score), why, "sequential"))
             if len(out) >= k:
                 break
@@ -193,7 +192,9 @@ class Recommender:
                 if product.id not in best or score > best[product.id][0]:
                     best[product.id] = (score, anchor, product)
         ranked = sorted(best.values(), key=lambda t: -t[0])[:k]
-        return [Recommendation(p, s, f"similar to {self._title(a)}", "similar") for s, a, p in ranked]
+        return [
+            Recommendation(p, s, f"similar to {self.index.get(a).title}", "similar") for s, a, p in ranked
+        ]
 
     # ------------------------------------------------------------------ personalise search
     def personal_boosts(
@@ -220,11 +221,9 @@ class Recommender:
         chose = {h.product_id for h in history if h.chose}
         out: dict[str, tuple[float, str]] = {}
         for pos, (pid, _) in enumerate(ranked[: max(1, n // 5)]):  # the model's top fifth
-            because = model.explain(ids, pid)
-            if not because or because not in self.index:
-                continue
-            verb = "often bought after" if because in chose else "often chosen after"
-            out[pid] = (1.0 - pos / n, f"{verb} {self._title(because)}")
+            why = self._because(model.explain(ids, pid), chose)
+            if why:
+                out[pid] = (1.0 - pos / n, why)
         return out
 
 

@@ -491,23 +491,16 @@ class HybridIndex:
 
         ``query_vector``: the query's embedding when the caller already has it (batch evaluation).
         """
-        timings = timings if timings is not None else {}
-        cand = None
-        if candidate_ids is not None:
-            cand = np.asarray([self._row[i] for i in candidate_ids if i in self._row], dtype=np.int64)
-        rows, fused, *_ = self._score(
+        found = self.candidates(
             query,
-            filters or SearchFilters(),
-            mode,
-            cand,
-            timings,
-            need_coverage=False,
+            filters,
+            k=k,
+            mode=mode,
+            candidate_ids=candidate_ids,
             query_vector=query_vector,
+            timings=timings,
         )
-        if len(rows) == 0:
-            return []
-        top = _top_k(fused, k)
-        return [(self._ids[int(rows[i])], float(fused[i])) for i in top]
+        return [(c.product.id, c.fused) for c in found]
 
     def candidates(
         self,
