@@ -4,6 +4,8 @@ Usage: python benchmarks/ingest_throughput.py [--catalog data/demo/catalog.jsonl
 Raw rate = encoder.encode(the same search texts) alone, measured before and after the ingest
 (their mean is the reference).  Ingest = read + validate + SQLite upsert + price history +
 Chroma upsert + BM25 build + snapshot, on a fresh data dir.  Prints one JSON line.
+Ingest encodes each distinct text once (products sharing a text share its vector), so the line
+also gives the ratio per encoded text: the pipeline's overhead alone, without that saving.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def main() -> int:
                 "ingest_wall_s": round(report.wall_s, 2),
                 "encoder_busy_s": round(report.encode_s, 2),
                 "ratio": round(report.products_per_s / raw, 3),
+                # ingest encodes each distinct text once; this ratio leaves that saving out and
+                # compares only the rest of the pipeline's cost with raw encoding of the same texts
+                "distinct_texts_encoded": report.n_encoded,
+                "ratio_per_encoded_text": round(report.n_encoded / report.wall_s / raw, 3),
             }
         )
     )

@@ -250,6 +250,25 @@ def test_changed_title_reembeds_only_that_product(
     assert listed(counted, SearchFilters(), query="zyzzyva quokka") == [target["id"]]
 
 
+def test_variants_sharing_a_text_are_encoded_once_and_each_one_is_stored_and_found(
+    counted: Runtime, small_catalog: Path, tmp_path: Path
+) -> None:
+    rows = read_rows(small_catalog)
+    base = rows[0]
+    # nine size/price variants with the same title and facets, across several encoder batches
+    variants = [{**base, "id": f"variant-{i}", "price": 10.0 + i} for i in range(9)]
+    report = ingest(counted, write_rows(tmp_path / "variants.jsonl", rows + variants), batch_size=4)
+
+    assert report.n_new == report.n_reembedded == N_SMALL + 9
+    texts = {Product.model_validate(r).embedding_text() for r in rows}
+    assert report.n_encoded == counted.encoder.n_texts == len(texts)  # type: ignore[attr-defined]
+    for v in variants:
+        assert np.array_equal(counted.index.vector(v["id"]), counted.index.vector(base["id"]))
+        assert get_product(counted.db, v["id"])[0].price == v["price"]
+    hits = listed(counted, SearchFilters(price_min=12.5, price_max=14.5), query=base["title"])
+    assert set(hits[:2]) == {"variant-3", "variant-4"}
+
+
 def test_full_ingest_deactivates_missing_products_and_reingest_brings_them_back(
     counted: Runtime, small_catalog: Path, tmp_path: Path
 ) -> None:
