@@ -10,12 +10,16 @@ from typing import Annotated, Any
 import typer
 
 from api.cli import nlu as _nlu
+from api.cli import pricing as _pricing
 from api.cli import recommender as _rec
+from api.cli import vision as _vision
 from api.cli._common import fail, file_digest, progress_bar, quiet_libraries, settings
 
 app = typer.Typer(no_args_is_help=True)
 app.command("nlu")(_nlu.eval_nlu)
 app.command("recommender")(_rec.eval_recommender)
+app.command("pricing")(_pricing.eval_pricing)
+app.command("vision")(_vision.eval_vision)
 
 
 def open_eval_index(products: Path, index_dir: Path | None, **index_kwargs: Any) -> Any:
