@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routers import cart, chat, events, health, orders, products, sessions
+from api.routers import cart, chat, events, health, orders, prices, products, sessions
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
 from assistant.runtime import Runtime
@@ -48,9 +48,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if own:
             app.state.runtime = Runtime(settings)
             _warm_up(app.state.runtime)
+        from assistant.prices import AlertSweeper
+
+        rt = app.state.runtime
+        sweeper = AlertSweeper(rt.db, interval_s=settings.alert_sweep_interval_s, webhook=rt.alert_webhook)
+        sweeper.start()
         try:
             yield
         finally:
+            sweeper.stop()
             if own:
                 app.state.runtime.close()
                 app.state.runtime = None
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
         )
     app.include_router(health.router)
+    app.include_router(prices.router)
     app.include_router(products.router)
     app.include_router(chat.router)
     app.include_router(cart.router)

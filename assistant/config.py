@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     order_webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key for the X-ShopAssist-Signature header"
     )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="POST price_alert.fired events here (signed, retried): the store's mailer sends emails",
+    )
+    alert_webhook_secret: str | None = Field(default=None, description="HMAC key for alert deliveries")
+    alert_sweep_interval_s: float = Field(
+        default=300, ge=0, description="the server checks price alerts this often (0 = never; CLI only)"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "ProductRow", "PriceHistoryRow", "IngestRunRow", "utcnow"]
+__all__ = ["Base", "ProductRow", "PriceHistoryRow", "IngestRunRow", "PriceAlertRow", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -193,3 +193,28 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(16), index=True)
     product_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PriceAlertRow(Base):
+    """A shopper's wish to hear when a product's price falls to ``price_max`` (or at all, when null).
+
+    ``fired_at`` is set exactly once, by the sweep that claims the alert with a conditional update.
+    """
+
+    __tablename__ = "price_alerts"
+    __table_args__ = (
+        Index("ix_price_alerts_status_product", "status", "product_id"),
+        Index("ix_price_alerts_session", "session_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), ForeignKey("sessions.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(String(128), ForeignKey("products.id", ondelete="CASCADE"))
+    price_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+    baseline_price: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    fired_price: Mapped[float | None] = mapped_column(Float, nullable=True)

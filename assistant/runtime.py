@@ -52,6 +52,14 @@ class Runtime:
         from assistant.commerce import OrderWebhook
 
         self.order_webhook = OrderWebhook.from_settings(settings)
+        self.alert_webhook = (
+            OrderWebhook(settings.alert_webhook_url, secret=settings.alert_webhook_secret)
+            if settings.alert_webhook_url
+            else None
+        )
+        from assistant.prices import PriceService
+
+        self.prices = PriceService(self.db, self.pricing_path)
         from assistant.recommend import Recommender
 
         self.recommender = Recommender(self.index, self.recommender_path)
@@ -72,6 +80,11 @@ class Runtime:
     def reranker(self) -> Any:
         """The search re-ranker, or None until one is trained (search then keeps the hybrid order)."""
         return self._reranker.get()
+
+    @property
+    def pricing_path(self) -> Path:
+        """The price forecaster (``shopassist train pricing``)."""
+        return self.settings.models_dir / "pricing"
 
     @property
     def recommender_path(self) -> Path:
@@ -101,12 +114,14 @@ class Runtime:
                         order_webhook=self.order_webhook,
                         recommender=self.recommender,
                         reranker=self._reranker.get,
+                        prices=self.prices,
                     )
         assistant: Assistant = self._assistant
         return assistant
 
     def close(self) -> None:
-        if self.order_webhook is not None:
-            self.order_webhook.close()
+        for hook in (self.order_webhook, self.alert_webhook):
+            if hook is not None:
+                hook.close()
         self.index.close()
         self.db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from api.cli import alerts as _alerts
 from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
 from api.cli import nlu as _nlu
@@ -28,6 +29,8 @@ app.command("setup", help="Ingest the demo catalog and train what is missing (wh
 app.add_typer(_train.app, name="train", help="Train models into the data dir.")
 app.add_typer(_evaluate.app, name="eval", help="Measure quality and speed; prints one JSON line.")
 app.add_typer(_nlu.app, name="nlu", help="Parse messages with the NLU model; export staff labels.")
+app.add_typer(_alerts.prices_app, name="prices", help="Price history: import a file.")
+app.add_typer(_alerts.alerts_app, name="alerts", help="Price alerts: run the sweep.")
 
 
 def main() -> None:

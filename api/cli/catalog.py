@@ -41,8 +41,13 @@ def ingest(
         except CatalogFormatError as exc:
             message = str(exc)
             raise fail(message if path.name in message else f"{path}: {message}") from None
+        fired = 0
+        if report.n_price_changes:
+            from api.cli.alerts import run_sweep
+
+            fired = int(run_sweep(rt)["fired"])
     if as_json:
-        typer.echo(json.dumps(report.as_dict()))
+        typer.echo(json.dumps({**report.as_dict(), "alerts_fired": fired}))
         return
     typer.echo(
         f"{report.format}: {report.n_rows} rows, {report.n_new} new, {report.n_updated} updated "
@@ -54,6 +59,8 @@ def ingest(
             f"embedded {report.n_reembedded} products in {report.wall_s:.1f} s "
             f"({report.products_per_s:.0f} products/s; encoder busy {report.encode_s:.1f} s)"
         )
+    if fired:
+        typer.echo(f"price alerts fired: {fired}")
     for reason in report.errors:
         typer.echo(f"  skipped: {reason}")
     if report.n_errors > len(report.errors):

@@ -95,14 +95,14 @@ class OrderWebhook:
     # -- payload
 
     def payload(self, event_type: str, order: Order) -> tuple[str, bytes]:
-        """(event id, JSON body) for one event."""
+        """(event id, JSON body) for one order event."""
+        return self.event_body(event_type, {"order": order.to_webhook()})
+
+    @staticmethod
+    def event_body(event_type: str, data: dict[str, Any]) -> tuple[str, bytes]:
+        """(event id, JSON body ``{"id", "type", "created_at", **data}``) for any event."""
         event_id = "evt_" + secrets.token_hex(12)
-        doc: dict[str, Any] = {
-            "id": event_id,
-            "type": event_type,
-            "created_at": iso(utcnow()),
-            "order": order.to_webhook(),
-        }
+        doc: dict[str, Any] = {"id": event_id, "type": event_type, "created_at": iso(utcnow()), **data}
         return event_id, json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     def headers(self, event_type: str, event_id: str, body: bytes) -> dict[str, str]:
@@ -120,15 +120,19 @@ class OrderWebhook:
 
     def notify(self, event_type: str, order: Order) -> None:
         """Queue the event for the delivery thread and return at once (never raises, never blocks)."""
-        event_id, body = self.payload(event_type, order)
+        self.send(event_type, order.id, {"order": order.to_webhook()})
+
+    def send(self, event_type: str, subject: str, data: dict[str, Any]) -> None:
+        """Queue any event (``subject`` names it in the logs: an order id, an alert id)."""
+        event_id, body = self.event_body(event_type, data)
         try:
-            self._queue.put_nowait((event_type, event_id, body, order.id))
+            self._queue.put_nowait((event_type, event_id, body, subject))
         except queue.Full:
-            log.error("order webhook queue is full; dropped %s for order %s", event_type, order.id)
+            log.error("webhook queue is full; dropped %s for %s", event_type, subject)
             return
         with self._lock:
             if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._loop, name="order-webhook", daemon=True)
+                self._worker = threading.Thread(target=self._loop, name="webhook", daemon=True)
                 self._worker.start()
 
     def _loop(self) -> None:
@@ -137,9 +141,9 @@ class OrderWebhook:
             try:
                 if item is None:
                     return
-                event_type, event_id, body, order_id = item
+                event_type, event_id, body, subject = item
                 if not self.deliver(event_type, event_id, body):
-                    log.error("order webhook gave up on %s for order %s (%s)", event_type, order_id, event_id)
+                    log.error("webhook gave up on %s for %s (%s)", event_type, subject, event_id)
             except Exception:  # the delivery thread must not die
                 log.exception("order webhook failed")
             finally:

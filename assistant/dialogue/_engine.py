@@ -80,11 +80,14 @@ class Assistant:
         order_webhook: Any = None,
         recommender: Recommender | None = None,
         reranker: Callable[[], Any] | None = None,
+        prices: Any = None,
     ) -> None:
         self.db = db
         self.index = index
         self.nlu = nlu
-        self.policy = Policy(index, order_webhook=order_webhook, recommender=recommender, reranker=reranker)
+        self.policy = Policy(
+            index, order_webhook=order_webhook, recommender=recommender, reranker=reranker, prices=prices
+        )
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 

@@ -23,6 +23,7 @@ from assistant.dialogue._state import PAGE_SIZE, DialogueState
 from assistant.dialogue._terms import CatalogTerms
 from assistant.dialogue._text import describe_filters, join_words, money, plural, title_case
 from assistant.errors import ShopAssistError
+from assistant.prices import PriceService
 from assistant.products import explain_hit, ranked_search
 from assistant.recommend import HistoryItem, Recommender, session_history
 from retrieval import HybridIndex, Product, ProductNotIndexed, SearchFilters, SearchResult
@@ -155,8 +156,10 @@ class Policy:
         order_webhook: Any = None,
         recommender: Recommender | None = None,
         reranker: Callable[[], Any] | None = None,
+        prices: PriceService | None = None,
     ) -> None:
         self.index = index
+        self.prices = prices
         self.order_webhook = order_webhook
         self.recommender = recommender
         self.reranker = reranker
@@ -927,24 +930,81 @@ class Policy:
             return Outcome("order_status", f"I can't cancel that order: {exc.message}")
         return Outcome("order_status", f"Order {order.id} is cancelled.", order=order.to_public())
 
-    # ------------------------------------------------------------------ not yet here
-    def _price_advice(self, ctx: TurnContext) -> Outcome:
-        refs = self._resolve(ctx)
+    # ------------------------------------------------------------------ prices
+    def _priced_product(self, ctx: TurnContext) -> Product | None:
+        refs = self._resolve(ctx, descriptors=self._descriptors(ctx))
         p = self._product(refs[0]) if refs else None
-        prefix = f"{p.title} costs {money(p.price)} today. " if p else ""
+        if p is not None:
+            ctx.state.focus = p.id
+        return p
+
+    def _price_advice(self, ctx: TurnContext) -> Outcome:
+        p = self._priced_product(ctx)
+        if p is None:
+            return self._ask_which(ctx, "Which product's price should I check?")
+        if self.prices is None:
+            return Outcome(
+                "show_details",
+                f"{p.title} costs {money(p.price)} today; I have no price history to judge it by.",
+                [(p, _default_why(p), None)],
+            )
+        advice = self.prices.advice(p.id)
+        verdict = advice.get("verdict")
+        lead = {
+            "buy_now": "Good time to buy",
+            "wait": "I'd wait",
+            "not_enough_history": "Hard to say yet",
+        }.get(str(verdict), "")
+        reply = f"{lead}: {advice.get('why', '')}".strip(": ") if lead else str(advice.get("why", ""))
+        suggestions = ["Add it to my cart"]
+        if verdict != "buy_now":
+            suggestions.insert(0, "Tell me when it drops")
         return Outcome(
-            "fallback",
-            prefix + "I can't judge price trends yet: price history and forecasts "
-            "aren't available in this store yet.",
-            self._cards([p.id]) if p else [],
+            "price_advice",
+            reply,
+            [(p, _default_why(p), None)],
+            suggestions=suggestions,
+            price_advice=advice,
         )
 
     def _price_alert(self, ctx: TurnContext) -> Outcome:
+        p = self._priced_product(ctx)
+        if p is None:
+            return self._ask_which(ctx, "Which product should I watch the price of?")
+        raw = ctx.slots.get("price_max")
+        price_max = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        email_match = _EMAIL_IN_TEXT.search(ctx.text)
+        from assistant.prices import PriceAlreadyBelow, create_alert
+
+        try:
+            alert = create_alert(
+                ctx.s,
+                session_id=ctx.session_id,
+                product_id=p.id,
+                price_max=price_max,
+                email=email_match.group(0).strip(".") if email_match else None,
+            )
+        except PriceAlreadyBelow:
+            return Outcome(
+                "show_details",
+                f"Good news: {p.title} is already {money(p.price)}, under your {money(price_max or 0)}.",
+                [(p, _default_why(p), None)],
+                suggestions=["Add it to my cart"],
+            )
+        except ShopAssistError as exc:
+            return Outcome("fallback", f"I couldn't set that alert: {exc.message}")
+        when = (
+            f"drops to {money(alert.price_max)} or less"
+            if alert.price_max is not None
+            else "drops below today's price"
+        )
+        where = f" and email {alert.email}" if alert.email else ""
+        again = "" if alert.created else " (you already had this alert)"
         return Outcome(
-            "fallback",
-            "Price alerts aren't available in this store yet, sorry. "
-            "I can show you the cheapest options instead.",
-            suggestions=["Sort by lowest price"],
+            "alert_created",
+            f"Done: I'll tell you here{where} when {p.title} {when}; it's {money(p.price)} now{again}.",
+            [(p, _default_why(p), None)],
+            suggestions=["Is it a good price?", "Show similar"],
         )
 
     def _handoff(self, ctx: TurnContext) -> Outcome:
