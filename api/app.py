@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routers import cart, chat, events, health, orders, prices, products, sessions
+from api.routers import cart, chat, events, health, images, orders, prices, products, sessions
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
 from assistant.runtime import Runtime
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         )
     app.include_router(health.router)
     app.include_router(prices.router)
+    app.include_router(images.router)
     app.include_router(products.router)
     app.include_router(chat.router)
     app.include_router(cart.router)

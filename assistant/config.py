@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     encoder: Literal["minilm", "hashing"] = Field(
         default="minilm", description="text encoder; 'hashing' is a tiny deterministic one for tests"
     )
+    image_embedder: Literal["auto", "cnn-finetuned", "cnn-imagenet", "histogram"] = Field(
+        default="auto",
+        description="image matcher: auto = the fine-tuned CNN when trained, else the ImageNet CNN",
+    )
     demo_catalog: Path = Field(default=Path("data/demo/catalog.jsonl"))
     fusion: Literal["rrf", "blend"] = "blend"
     fusion_alpha: float = Field(default=0.4, ge=0, le=1, description="dense weight in the blend")

@@ -49,6 +49,15 @@ class Runtime:
             max_inmemory_vectors=settings.max_inmemory_vectors,
         )
 
+        from assistant.images import ImageIndex, UploadStore
+
+        self._image_embedder: Any = None
+        self._image_embedder_lock = threading.Lock()
+        self.images = ImageIndex(
+            client=client, index_dir=settings.index_dir / "images", embedder=self.image_embedder
+        )
+        self.uploads = UploadStore(settings.data_dir / "uploads", self.image_embedder)
+
         from assistant.commerce import OrderWebhook
 
         self.order_webhook = OrderWebhook.from_settings(settings)
@@ -80,6 +89,21 @@ class Runtime:
     def reranker(self) -> Any:
         """The search re-ranker, or None until one is trained (search then keeps the hybrid order)."""
         return self._reranker.get()
+
+    @property
+    def vision_path(self) -> Path:
+        """The image embedder's projection head, fine-tuned here (``shopassist train vision``)."""
+        return self.settings.models_dir / "vision"
+
+    def image_embedder(self) -> Any:
+        """The image embedder the settings ask for, loaded on first use (the CNN takes a second)."""
+        if self._image_embedder is None:
+            with self._image_embedder_lock:
+                if self._image_embedder is None:
+                    from vision import load_embedder
+
+                    self._image_embedder = load_embedder(self.settings.image_embedder, self.vision_path)
+        return self._image_embedder
 
     @property
     def pricing_path(self) -> Path:
@@ -115,6 +139,8 @@ class Runtime:
                         recommender=self.recommender,
                         reranker=self._reranker.get,
                         prices=self.prices,
+                        images=self.images,
+                        uploads=self.uploads,
                     )
         assistant: Assistant = self._assistant
         return assistant

@@ -176,6 +176,14 @@ class HybridIndex:
     def products(self, *, active_only: bool = True) -> list[Product]:
         return [p for i, p in enumerate(self._products) if not active_only or self._cols.active[i]]
 
+    def rows_of(self, product_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each id's row in this index (-1 when not indexed); pair with :meth:`filter_mask`."""
+        return np.fromiter((self._row.get(pid, -1) for pid in product_ids), np.int64, len(product_ids))
+
+    def filter_mask(self, filters: SearchFilters) -> npt.NDArray[np.bool_]:
+        """Per row: active and meeting every filter (other indexes, e.g. images, filter through this)."""
+        return self._cols.mask(filters)
+
     def facet_values(self, name: str) -> list[str]:
         return self._cols.values(name)
 

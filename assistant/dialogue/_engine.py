@@ -81,13 +81,22 @@ class Assistant:
         recommender: Recommender | None = None,
         reranker: Callable[[], Any] | None = None,
         prices: Any = None,
+        images: Any = None,
+        uploads: Any = None,
     ) -> None:
         self.db = db
         self.index = index
         self.nlu = nlu
         self.policy = Policy(
-            index, order_webhook=order_webhook, recommender=recommender, reranker=reranker, prices=prices
+            index,
+            order_webhook=order_webhook,
+            recommender=recommender,
+            reranker=reranker,
+            prices=prices,
+            images=images,
+            uploads=uploads,
         )
+        self.uploads = uploads
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 
@@ -124,11 +133,15 @@ class Assistant:
         else:
             with self.db.session() as s:
                 commerce.get_session(s, session_id=session_id)  # 404 before any work
+        if image_id is not None and self.uploads is not None:
+            self.uploads.path(image_id)  # 404 image_not_found before any work
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         parse = nlu_result or self.nlu.parse(text)
         timings["nlu_ms"] = (time.perf_counter() - t0) * 1000
         self.index.reload_if_changed()
+        if self.policy.images is not None:
+            self.policy.images.reload_if_changed()
         with self._session_lock(session_id), self.db.session() as s:
             row = commerce.get_session(s, session_id=session_id, for_update=True)
             state = DialogueState.model_validate(row.state or {})
@@ -146,10 +159,6 @@ class Assistant:
             )
             t0 = time.perf_counter()
             outcome = self.policy.respond(ctx)
-            if image_id:
-                outcome.reply += (
-                    " (Searching by photo isn't available in this store yet, so I used your words.)"
-                )
             timings["policy_ms"] = (time.perf_counter() - t0) * 1000 - timings.get("retrieval_ms", 0.0)
             t0 = time.perf_counter()
             state.last_action = outcome.action

@@ -23,6 +23,7 @@ from assistant.dialogue._state import PAGE_SIZE, DialogueState
 from assistant.dialogue._terms import CatalogTerms
 from assistant.dialogue._text import describe_filters, join_words, money, plural, title_case
 from assistant.errors import ShopAssistError
+from assistant.images import ImageIndex, UploadStore, search_by_image
 from assistant.prices import PriceService
 from assistant.products import explain_hit, ranked_search
 from assistant.recommend import HistoryItem, Recommender, session_history
@@ -57,6 +58,11 @@ _MORE = re.compile(
 )
 _MAKE_QTY = re.compile(
     r"\b(make|change|set|update)\s+(it|that|this|them|those|the quantity|quantity)\b", re.I
+)
+_LIKE_THIS = re.compile(
+    r"\b(more|something|anything|others?|ones?|items?|products?|stuff)\s+(just\s+|that\s+looks?\s+)?like\s+"
+    r"(this|that|it|these|those|the\b|#?\d)|\blooks?\s+like\s+(this|that|the\b)",
+    re.I,
 )
 _CANCEL_ORDER = re.compile(r"\bcancel\b.*\border\b|\border\b.*\bcancel", re.I)
 _CANCEL_FORM = re.compile(r"\b(cancel|stop|never ?mind|forget it|not now|abort)\b", re.I)
@@ -157,9 +163,13 @@ class Policy:
         recommender: Recommender | None = None,
         reranker: Callable[[], Any] | None = None,
         prices: PriceService | None = None,
+        images: ImageIndex | None = None,
+        uploads: UploadStore | None = None,
     ) -> None:
         self.index = index
         self.prices = prices
+        self.images = images
+        self.uploads = uploads
         self.order_webhook = order_webhook
         self.recommender = recommender
         self.reranker = reranker
@@ -202,6 +212,12 @@ class Policy:
             if out is not None:
                 return out
         intent = ctx.intent
+        if ctx.image_id:
+            return self._image_search(ctx, f"upload:{ctx.image_id}")
+        if _LIKE_THIS.search(ctx.text) and intent in ("recommend", "search", "refine", "product_info"):
+            refs = self._resolve(ctx, descriptors=())
+            if refs and self.images is not None and refs[0] in self.images:
+                return self._image_search(ctx, f"product:{refs[0]}")
         has_search_slots = any(k in ctx.slots for k in SEARCH_SLOTS)
         if ctx.unclear and not has_search_slots and intent not in ("affirm", "deny"):
             return self._unclear()
@@ -289,7 +305,7 @@ class Policy:
     def _new_filters(self, ctx: TurnContext) -> bool:
         """A new search (fresh filters) or a refinement of the current one?"""
         st, slots = ctx.state, ctx.slots
-        if not st.filters and not st.query:
+        if not st.filters and not st.query and not st.image:
             return True
         if ctx.intent != "search":
             return False
@@ -316,6 +332,50 @@ class Policy:
         else:
             st.offset += PAGE_SIZE
         return self._run_search(ctx)
+
+    # ------------------------------------------------------------------ images
+    def _image_search(self, ctx: TurnContext, image: str) -> Outcome:
+        """Search by a photo (an upload, or a shown product's picture); words add filters on top."""
+        st = ctx.state
+        if self.images is None or self.uploads is None or not self.images.n_images:
+            out = self._search(ctx)
+            out.reply += " (Searching by photo isn't available in this store yet, so I used your words.)"
+            return out
+        st.reset_search()
+        st.image = image
+        st.filters = {k: ctx.slots[k] for k in SEARCH_SLOTS if ctx.slots.get(k) not in (None, "")}
+        _fix_price_range(st.filters, ctx.slots)
+        return self._run_search(ctx)
+
+    def _image_anchor_title(self, image: str) -> str:
+        p = self._product(image.split(":", 1)[1])
+        return p.title if p is not None else "that product"
+
+    def _page(
+        self, ctx: TurnContext, query: str, filters: SearchFilters, *, offset: int
+    ) -> tuple[SearchResult, dict[str, str]]:
+        """One page of the current search: by image when it has one, else ranked text search."""
+        st = ctx.state
+        if not st.image or self.images is None or self.uploads is None:
+            return self._ranked_page(ctx, query, filters, offset=offset)
+        kind, ref = st.image.split(":", 1)
+        t0 = time.perf_counter()
+        vector = self.uploads.vector(ref) if kind == "upload" else self.images.vector(ref)
+        ctx.timings["image_embed_ms"] = (time.perf_counter() - t0) * 1000
+        if vector is None:  # the product's picture left the index: fall back to words
+            st.image = None
+            return self._ranked_page(ctx, query, filters, offset=offset)
+        result = search_by_image(
+            self.images,
+            self.index,
+            vector,
+            filters,
+            query=query,
+            limit=PAGE_SIZE,
+            offset=offset,
+            exclude=[ref] if kind == "product" else [],
+        )
+        return result, {h.product.id: "looks similar" for h in result.hits}
 
     def _ranked_page(
         self, ctx: TurnContext, query: str, filters: SearchFilters, *, offset: int
@@ -353,7 +413,7 @@ class Policy:
             filters = SearchFilters.model_validate(hard)
         except ValueError:
             filters = SearchFilters()
-        result, personal = self._ranked_page(ctx, query, filters, offset=st.offset)
+        result, personal = self._page(ctx, query, filters, offset=st.offset)
         ctx.timings["retrieval_ms"] = ctx.timings.get("retrieval_ms", 0.0) + result.timings_ms.get(
             "total_ms", 0.0
         )
@@ -369,7 +429,7 @@ class Policy:
             hard, soft = self.terms.split(st.filters)
             query = " ".join([*soft, st.query]).strip()
             filters = SearchFilters.model_validate(hard)
-            result, personal = self._ranked_page(ctx, query, filters, offset=0)
+            result, personal = self._page(ctx, query, filters, offset=0)
         st.last_total = result.total
         if result.total == 0 or not result.hits:
             if st.offset and result.total:
@@ -420,6 +480,24 @@ class Policy:
         ]
         what = describe_filters(st.filters, count=result.total)
         start = st.offset + 1
+        if st.image:
+            top = cards[0][0]
+            lead = "your photo" if st.image.startswith("upload:") else self._image_anchor_title(st.image)
+            narrowed = f" ({describe_filters(st.filters)})" if st.filters else ""
+            note = f" I dropped the {join_words(relaxed, 'and')} filter to find any." if relaxed else ""
+            reply = (
+                f"Here are the closest matches to {lead}{narrowed}.{note} "
+                f"The top match is {top.title} at {money(top.price)}."
+                if not st.offset
+                else f"More like {lead}: {start}–{start + len(cards) - 1} of the {result.total} closest."
+            )
+            return Outcome(
+                "show_products",
+                reply,
+                cards,
+                n_results=result.total,
+                suggestions=["Show me more", "Under $50", "In another colour"],
+            )
         if relaxed:
             reply = (
                 f"I couldn't find an exact match, so I dropped the {join_words(relaxed, 'and')} filter. "

@@ -37,8 +37,11 @@ class DialogueState(BaseModel):
     pending: dict[str, Any] | None = None
     last_total: int | None = None
     last_action: str | None = None
+    #: the picture the current search looks like: "upload:<image_id>" or "product:<product id>"
+    image: str | None = None
 
     def reset_search(self) -> None:
+        self.image = None
         self.filters = {}
         self.query = ""
         self.sort = "relevance"
