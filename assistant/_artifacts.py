@@ -18,13 +18,21 @@ T = TypeVar("T")
 class ReloadingArtifact(Generic[T]):
     """``get()`` → the model in ``directory`` (``None`` while there is none or it does not load).
 
-    A new ``meta.json`` (``shopassist train …`` finished) is noticed within
+    A new ``marker`` file (``meta.json``: ``shopassist train …`` finished) is noticed within
     ``check_every_s`` and loaded; a broken artifact is logged and served as absent,
     never raised into a shopper's request.
     """
 
-    def __init__(self, directory: Path | None, loader: Callable[[Path], T], *, check_every_s: float = 2.0):
+    def __init__(
+        self,
+        directory: Path | None,
+        loader: Callable[[Path], T],
+        *,
+        check_every_s: float = 2.0,
+        marker: str = "meta.json",
+    ):
         self.directory = directory
+        self.marker = marker
         self._loader = loader
         self._check_every_s = check_every_s
         self._value: T | None = None
@@ -40,7 +48,7 @@ class ReloadingArtifact(Generic[T]):
         with self._lock:
             self._checked = time.monotonic()
             try:
-                stamp: float | None = (self.directory / "meta.json").stat().st_mtime
+                stamp: float | None = (self.directory / self.marker).stat().st_mtime
             except OSError:
                 stamp = None
             if stamp != self._stamp:

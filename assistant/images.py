@@ -43,6 +43,7 @@ __all__ = [
     "ImageIngestReport",
     "ImageNotFound",
     "UploadStore",
+    "embedder_id",
     "search_by_image",
 ]
 
@@ -134,12 +135,18 @@ class UploadStore:
 
         path = self.path(image_id)
         embedder = self._embedder()
-        cache = self.root / f"{image_id}.{_safe(embedder.name)}.npy"
+        cache = self.root / f"{image_id}.{_safe(embedder_id(embedder))}.npy"
         if cache.is_file():
             return np.asarray(np.load(cache), dtype=np.float32)
         vec = np.asarray(embedder.embed([decode_image(path.read_bytes())])[0], dtype=np.float32)
         np.save(cache, vec)
         return vec
+
+
+def embedder_id(embedder: Any) -> str:
+    """Names the vector space: the embedder, and for the fine-tuned one the head's digest."""
+    digest = getattr(embedder, "head_digest", None)
+    return f"{embedder.name}@{digest}" if digest else str(embedder.name)
 
 
 def _safe(name: str) -> str:
@@ -311,8 +318,9 @@ class ImageIndex:
         """
         t0 = time.perf_counter()
         embedder = self._embedder()
-        report = ImageIngestReport(n_products=len(products), embedder=embedder.name)
-        same_embedder = embedder.name == self.embedder_name
+        name = embedder_id(embedder)
+        report = ImageIngestReport(n_products=len(products), embedder=name)
+        same_embedder = name == self.embedder_name
         todo: list[tuple[Product, str]] = []
         for p in products:
             source = _image_source(p)
@@ -325,8 +333,8 @@ class ImageIndex:
             todo.append((p, source))
         if not same_embedder and self._ids:
             self._collection.delete(ids=list(self._ids))
-            self._install([], np.zeros((0, 0), np.float32), {}, embedder.name, self.version)
-        self.embedder_name = embedder.name
+            self._install([], np.zeros((0, 0), np.float32), {}, name, self.version)
+        self.embedder_name = name
         done = 0
         if progress:
             progress(0, len(todo))

@@ -38,6 +38,7 @@ __all__ = [
     "AlertSweeper",
     "PriceAlreadyBelow",
     "PriceService",
+    "SIMULATED_SOURCE",
     "SweepReport",
     "alert_is_due",
     "cancel_alert",
@@ -182,12 +183,24 @@ class PriceService:
     def __init__(self, db: Database, model_dir: Path) -> None:
         self.db = db
         self.model_dir = model_dir
-        self._model: ReloadingArtifact[Any] = ReloadingArtifact(model_dir, _load_forecaster)
+        # the forecaster writes config.json last (its weights first), so that is the file to watch
+        self._model: ReloadingArtifact[Any] = ReloadingArtifact(
+            model_dir, _load_forecaster, marker="config.json"
+        )
+        self._fallback: Any = None
         self._cache: dict[tuple[str, int, float], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def forecaster(self) -> Any:
-        return self._model.get()
+        """The trained forecaster, or until there is one the naive baseline with default panel rates."""
+        model = self._model.get()
+        if model is None:
+            if self._fallback is None:
+                from pricing import NaiveForecaster
+
+                self._fallback = NaiveForecaster()
+            model = self._fallback
+        return model
 
     def history(self, product_id: str) -> tuple[ProductRow, list[tuple[datetime, float]]]:
         with self.db.session() as s:

@@ -25,6 +25,18 @@ def _load_reranker(directory: Path) -> Any:
     return Reranker.load(directory)
 
 
+def _load_image_embedder(kind: str, settings: Settings) -> Any:
+    import vision
+
+    if kind == "histogram":
+        return vision.HistogramEmbedder()
+    if kind == "cnn-imagenet":
+        return vision.CnnEmbedder()
+    if kind == "cnn-finetuned":
+        return vision.FinetunedEmbedder.load(vision.default_head_dir(settings.data_dir))
+    return vision.load_default_embedder(settings.data_dir)
+
+
 log = logging.getLogger("shopassist")
 
 
@@ -93,16 +105,16 @@ class Runtime:
     @property
     def vision_path(self) -> Path:
         """The image embedder's projection head, fine-tuned here (``shopassist train vision``)."""
-        return self.settings.models_dir / "vision"
+        from vision import default_head_dir
+
+        return default_head_dir(self.settings.data_dir)
 
     def image_embedder(self) -> Any:
         """The image embedder the settings ask for, loaded on first use (the CNN takes a second)."""
         if self._image_embedder is None:
             with self._image_embedder_lock:
                 if self._image_embedder is None:
-                    from vision import load_embedder
-
-                    self._image_embedder = load_embedder(self.settings.image_embedder, self.vision_path)
+                    self._image_embedder = _load_image_embedder(self.settings.image_embedder, self.settings)
         return self._image_embedder
 
     @property

@@ -34,7 +34,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a fresh data dir with the hashing encoder (no model load)."""
-    return Settings(data_dir=tmp_path / "var", encoder="hashing")
+    return Settings(data_dir=tmp_path / "var", encoder="hashing", image_embedder="histogram")
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def env_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Like ``settings`` but through the environment, for CLI and server tests."""
     monkeypatch.setenv("SHOPASSIST_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SHOPASSIST_ENCODER", "hashing")
+    monkeypatch.setenv("SHOPASSIST_IMAGE_EMBEDDER", "histogram")
     get_settings.cache_clear()
     return get_settings()
 

@@ -16,6 +16,27 @@ alerts_app = typer.Typer(no_args_is_help=True)
 HISTORY_FORMATS = ("csv", "m5", "olist")
 
 
+def store_series(db: Any) -> list[Any]:
+    """Every product's price history from the database as weekly series (two points or more)."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from assistant.models import PriceHistoryRow
+    from pricing import weekly
+
+    points: dict[str, list[Any]] = defaultdict(list)
+    with db.session() as s:
+        rows = s.execute(
+            select(PriceHistoryRow.product_id, PriceHistoryRow.observed_at, PriceHistoryRow.price).order_by(
+                PriceHistoryRow.product_id, PriceHistoryRow.observed_at, PriceHistoryRow.id
+            )
+        )
+        for pid, at, price in rows:
+            points[pid].append((at, float(price)))
+    return [weekly(obs, key=pid) for pid, obs in points.items() if len(obs) >= 2]
+
+
 def run_sweep(rt: Any) -> dict[str, Any]:
     """Fire due alerts and wait (bounded) for their webhook deliveries before the command exits."""
     from assistant.prices import sweep_alerts

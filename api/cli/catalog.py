@@ -24,6 +24,9 @@ def ingest(
         bool, typer.Option("--full", help="mark products missing from the file inactive")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON line")] = False,
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="embed new or changed product photos (CNN)")
+    ] = True,
 ) -> None:
     """Upsert a catalog file into the database and the search indexes."""
     if format is not None and format not in FORMATS:
@@ -41,13 +44,25 @@ def ingest(
         except CatalogFormatError as exc:
             message = str(exc)
             raise fail(message if path.name in message else f"{path}: {message}") from None
+        image_report = None
+        if images and report.n_valid:
+            with progress_bar("embed product photos") as update:  # new or changed photos only
+                image_report = rt.images.embed_catalog(rt.index.products(), progress=update)
         fired = 0
         if report.n_price_changes:
             from api.cli.alerts import run_sweep
 
             fired = int(run_sweep(rt)["fired"])
     if as_json:
-        typer.echo(json.dumps({**report.as_dict(), "alerts_fired": fired}))
+        typer.echo(
+            json.dumps(
+                {
+                    **report.as_dict(),
+                    "alerts_fired": fired,
+                    "images": image_report.as_dict() if image_report else None,
+                }
+            )
+        )
         return
     typer.echo(
         f"{report.format}: {report.n_rows} rows, {report.n_new} new, {report.n_updated} updated "
@@ -59,6 +74,14 @@ def ingest(
             f"embedded {report.n_reembedded} products in {report.wall_s:.1f} s "
             f"({report.products_per_s:.0f} products/s; encoder busy {report.encode_s:.1f} s)"
         )
+    if image_report is not None:
+        typer.echo(
+            f"photos: {image_report.n_embedded} embedded ({image_report.images_per_s:.1f}/s), "
+            f"{image_report.n_unchanged} unchanged, {image_report.n_without_image} without a photo, "
+            f"{image_report.n_failed} unreadable or unreachable"
+        )
+        for reason in image_report.errors:
+            typer.echo(f"  photo skipped: {reason}")
     if fired:
         typer.echo(f"price alerts fired: {fired}")
     for reason in report.errors:

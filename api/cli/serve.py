@@ -28,8 +28,83 @@ def setup() -> None:
             )
         else:
             typer.echo(f"catalog: {rt.index.n_active} active products (version {rt.index.version})")
+        _ensure_demo_price_history(rt, Path(cfg.demo_catalog))
         _ensure_nlu(rt)
         _ensure_reranker(rt)
+        _ensure_pricing(rt)
+        _ensure_vision(rt, Path(cfg.demo_catalog))
+
+
+def _ensure_demo_price_history(rt: Any, demo: Path) -> None:
+    """The demo catalog has no price history: simulate two years of it (once), as the README says."""
+    from sqlalchemy import select
+
+    from assistant.models import IngestRunRow, PriceHistoryRow
+    from assistant.prices import SIMULATED_SOURCE, seed_simulated_history
+
+    with rt.db.session() as s:
+        paths = {str(p) for p in s.scalars(select(IngestRunRow.path))}
+        seeded = s.scalars(
+            select(PriceHistoryRow.id).where(PriceHistoryRow.source == SIMULATED_SOURCE).limit(1)
+        ).first()
+    if seeded is not None or not ({str(demo), str(demo.resolve())} & paths):
+        return
+    added = seed_simulated_history(rt.db, weeks=104, seed=0)
+    typer.echo(f"price history: simulated {added} weekly prices for the demo catalog (see README, Pricing)")
+
+
+def _ensure_pricing(rt: Any) -> None:
+    """Train the price forecaster on the store's price history when there is none."""
+    if (rt.pricing_path / "config.json").is_file():
+        typer.echo(f"price forecaster: {rt.pricing_path}")
+        return
+    import time
+
+    from api.cli.alerts import store_series
+    from pricing import train_forecaster
+
+    series = store_series(rt.db)
+    if not series:
+        typer.echo("price forecaster: no price history yet; advice uses the naive baseline")
+        return
+    t0 = time.perf_counter()
+    with progress_bar(f"train the price forecaster on {len(series)} price histories") as update:
+        model = train_forecaster(series, progress=update)
+    save_atomically(model, rt.pricing_path)
+    typer.echo(f"price forecaster ({model.name}) trained in {time.perf_counter() - t0:.0f} s → {rt.pricing_path}")
+
+
+def save_atomically(model: Any, out: Path) -> None:
+    """Write into a sibling folder, then swap it in: a running server never loads half a model."""
+    import shutil
+    import uuid
+
+    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
+    model.save(tmp)
+    old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _ensure_vision(rt: Any, demo: Path) -> None:
+    """Fine-tune the image head on the catalog's photos when there is none, then index the photos."""
+    import time
+
+    from api.cli.vision import ensure_head
+
+    ensure_head(rt, demo)
+    t0 = time.perf_counter()
+    with progress_bar("embed product photos") as update:
+        report = rt.images.embed_catalog(rt.index.products(), progress=update)
+    typer.echo(
+        f"image index: {report.n_embedded} photos embedded, {report.n_unchanged} unchanged, "
+        f"{report.n_without_image} products without a photo, {report.n_failed} unreadable "
+        f"({time.perf_counter() - t0:.0f} s, {report.embedder})"
+    )
+    for reason in report.errors[:3]:
+        typer.echo(f"  skipped: {reason}")
 
 
 def _ensure_reranker(rt: Any) -> None:

@@ -23,7 +23,7 @@ from assistant.dialogue._state import PAGE_SIZE, DialogueState
 from assistant.dialogue._terms import CatalogTerms
 from assistant.dialogue._text import describe_filters, join_words, money, plural, title_case
 from assistant.errors import ShopAssistError
-from assistant.images import ImageIndex, UploadStore, search_by_image
+from assistant.images import ImageIndex, UploadStore, embedder_id, search_by_image
 from assistant.prices import PriceService
 from assistant.products import explain_hit, ranked_search
 from assistant.recommend import HistoryItem, Recommender, session_history
@@ -64,6 +64,8 @@ _LIKE_THIS = re.compile(
     r"(this|that|it|these|those|the\b|#?\d)|\blooks?\s+like\s+(this|that|the\b)",
     re.I,
 )
+#: "more like the third one" reads as one of these (the model is unsure between them)
+_LIKE_THIS_INTENTS = frozenset({"recommend", "search", "refine", "product_info", "compare", "out_of_scope"})
 _CANCEL_ORDER = re.compile(r"\bcancel\b.*\border\b|\border\b.*\bcancel", re.I)
 _CANCEL_FORM = re.compile(r"\b(cancel|stop|never ?mind|forget it|not now|abort)\b", re.I)
 _EMAIL_IN_TEXT = re.compile(r"[^\s,;<>()]+@[^\s,;<>()]+")
@@ -214,7 +216,7 @@ class Policy:
         intent = ctx.intent
         if ctx.image_id:
             return self._image_search(ctx, f"upload:{ctx.image_id}")
-        if _LIKE_THIS.search(ctx.text) and intent in ("recommend", "search", "refine", "product_info"):
+        if _LIKE_THIS.search(ctx.text) and intent in _LIKE_THIS_INTENTS:
             refs = self._resolve(ctx, descriptors=())
             if refs and self.images is not None and refs[0] in self.images:
                 return self._image_search(ctx, f"product:{refs[0]}")
@@ -337,7 +339,12 @@ class Policy:
     def _image_search(self, ctx: TurnContext, image: str) -> Outcome:
         """Search by a photo (an upload, or a shown product's picture); words add filters on top."""
         st = ctx.state
-        if self.images is None or self.uploads is None or not self.images.n_images:
+        if (
+            self.images is None
+            or self.uploads is None
+            or not self.images.n_images
+            or self.images.embedder_name != embedder_id(self.images.embedder())
+        ):  # no image index yet, or one built by another embedder (being rebuilt)
             out = self._search(ctx)
             out.reply += " (Searching by photo isn't available in this store yet, so I used your words.)"
             return out
