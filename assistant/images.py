@@ -179,10 +179,13 @@ class ImageIndex:
         index_dir: Path | None,
         embedder: Callable[[], Any],
         collection: str = "product_images",
+        feature_cache: Any = None,
     ) -> None:
         self._client = client
         self._dir = index_dir
         self._embedder = embedder
+        #: a ``vision.FeatureCache``: photos the head was trained on skip the backbone here
+        self.feature_cache = feature_cache
         self._ef = PrecomputedImageVectors()
         self._collection: Any = client.get_or_create_collection(
             name=collection, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}}
@@ -342,19 +345,8 @@ class ImageIndex:
         try:
             for start in range(0, len(todo), batch_size):
                 batch = todo[start : start + batch_size]
-                images, kept = [], []
-                for p, source in batch:
-                    try:
-                        img, http = _read_image(p, http, fetch_timeout_s)
-                    except Exception as exc:  # unreadable, unreachable, not an image: report, go on
-                        report.n_failed += 1
-                        if len(report.errors) < 10:
-                            report.errors.append(f"product {p.id}: {_reason(exc)}")
-                        continue
-                    images.append(img)
-                    kept.append((p, source))
-                if images:
-                    vectors = np.asarray(embedder.embed(images), dtype=np.float32)
+                kept, vectors, http = self._embed_batch(embedder, batch, report, http, fetch_timeout_s)
+                if kept:
                     self._upsert(kept, vectors)
                     report.n_embedded += len(kept)
                 done += len(batch)
@@ -368,6 +360,41 @@ class ImageIndex:
         report.wall_s = time.perf_counter() - t0
         report.images_per_s = report.n_embedded / report.wall_s if report.wall_s else 0.0
         return report
+
+    def _embed_batch(
+        self,
+        embedder: Any,
+        batch: Sequence[tuple[Product, str]],
+        report: ImageIngestReport,
+        http: Any,
+        timeout_s: float,
+    ) -> tuple[list[tuple[Product, str]], npt.NDArray[np.float32], Any]:
+        """Vectors for one batch: local files through the feature cache when all of them read, else
+        one image at a time so that a bad one is reported and the rest still go in."""
+        if self.feature_cache is not None and all(
+            p.image_path and Path(p.image_path).is_file() for p, _ in batch
+        ):
+            from vision import path_features
+
+            try:
+                feats = path_features(embedder, [str(p.image_path) for p, _ in batch], self.feature_cache)
+                return list(batch), np.asarray(embedder.finish(feats), dtype=np.float32), http
+            except Exception:  # one bad photo: redo the batch one by one below
+                pass
+        images, kept = [], []
+        for p, source in batch:
+            try:
+                img, http = _read_image(p, http, timeout_s)
+            except Exception as exc:  # unreadable, unreachable, not an image: report, go on
+                report.n_failed += 1
+                if len(report.errors) < 10:
+                    report.errors.append(f"product {p.id}: {_reason(exc)}")
+                continue
+            images.append(img)
+            kept.append((p, source))
+        if not images:
+            return [], np.zeros((0, 0), np.float32), http
+        return kept, np.asarray(embedder.embed(images), dtype=np.float32), http
 
     def _upsert(self, items: Sequence[tuple[Product, str]], vectors: npt.NDArray[np.float32]) -> None:
         metas = []

@@ -65,8 +65,14 @@ class Runtime:
 
         self._image_embedder: Any = None
         self._image_embedder_lock = threading.Lock()
+        from vision import FeatureCache
+
+        self.feature_cache = FeatureCache(settings.data_dir / "cache" / "vision")
         self.images = ImageIndex(
-            client=client, index_dir=settings.index_dir / "images", embedder=self.image_embedder
+            client=client,
+            index_dir=settings.index_dir / "images",
+            embedder=self.image_embedder,
+            feature_cache=self.feature_cache,
         )
         self.uploads = UploadStore(settings.data_dir / "uploads", self.image_embedder)
 
@@ -108,6 +114,11 @@ class Runtime:
         from vision import default_head_dir
 
         return default_head_dir(self.settings.data_dir)
+
+    def reset_image_embedder(self) -> None:
+        """Forget the loaded embedder (a new head was trained): the next use loads it again."""
+        with self._image_embedder_lock:
+            self._image_embedder = None
 
     def image_embedder(self) -> Any:
         """The image embedder the settings ask for, loaded on first use (the CNN takes a second)."""

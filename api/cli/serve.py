@@ -71,7 +71,54 @@ def _ensure_pricing(rt: Any) -> None:
     with progress_bar(f"train the price forecaster on {len(series)} price histories") as update:
         model = train_forecaster(series, progress=update)
     save_atomically(model, rt.pricing_path)
-    typer.echo(f"price forecaster ({model.name}) trained in {time.perf_counter() - t0:.0f} s → {rt.pricing_path}")
+    typer.echo(
+        f"price forecaster ({model.name}) trained in {time.perf_counter() - t0:.0f} s → {rt.pricing_path}"
+    )
+
+
+def _ensure_vision_head(rt: Any) -> None:
+    """Train the projection head on the ingested catalog's photos (type + colour labels) if missing.
+
+    The backbone features land in the feature cache, so indexing the same photos afterwards costs
+    only the head.
+    """
+    if rt.settings.image_embedder not in ("auto", "cnn-finetuned"):
+        return
+    if (rt.vision_path / "config.json").is_file():
+        typer.echo(f"image head: {rt.vision_path}")
+        return
+    import time
+
+    from vision import LabelledImage, TrainConfig, train_head
+
+    items = [
+        LabelledImage(
+            id=p.id, path=Path(p.image_path), type=p.product_type, colour=p.attributes.get("color", "")
+        )
+        for p in rt.index.products()
+        if p.image_path and p.product_type and Path(p.image_path).is_file()
+    ]
+    if len({it.type for it in items}) < 2:
+        typer.echo("image head: too few labelled photos to fine-tune; photo search uses ImageNet features")
+        return
+    t0 = time.perf_counter()
+    bars: dict[str, Any] = {}
+    with progress_bar(f"fine-tune the image head on {len(items)} catalog photos") as update:
+
+        def stage(name: str) -> Any:
+            bars[name] = update
+            return update
+
+        embedder = train_head(
+            items,
+            TrainConfig(),
+            cache=rt.feature_cache,
+            source=f"catalog version {rt.index.version}",
+            progress=stage,
+        )
+    save_atomically(embedder.head, rt.vision_path)
+    rt.reset_image_embedder()
+    typer.echo(f"image head trained in {time.perf_counter() - t0:.0f} s → {rt.vision_path}")
 
 
 def save_atomically(model: Any, out: Path) -> None:
@@ -79,6 +126,7 @@ def save_atomically(model: Any, out: Path) -> None:
     import shutil
     import uuid
 
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
     model.save(tmp)
     old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
@@ -92,9 +140,7 @@ def _ensure_vision(rt: Any, demo: Path) -> None:
     """Fine-tune the image head on the catalog's photos when there is none, then index the photos."""
     import time
 
-    from api.cli.vision import ensure_head
-
-    ensure_head(rt, demo)
+    _ensure_vision_head(rt)
     t0 = time.perf_counter()
     with progress_bar("embed product photos") as update:
         report = rt.images.embed_catalog(rt.index.products(), progress=update)

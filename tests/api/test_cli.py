@@ -43,21 +43,27 @@ def test_ingest_prints_the_summary(env_settings: Settings, small_catalog: Path) 
     result = invoke("ingest", str(small_catalog))
     assert result.exit_code == 0, result.output
     out = lines(result.stdout)
-    assert out[-2] == (
+    assert out[-3] == (
         "jsonl: 300 rows, 300 new, 0 updated (0 price changes), 0 unchanged, 0 deactivated, "
         "0 bad rows skipped"
     )
     assert re.fullmatch(
-        r"embedded 300 products in \d+\.\d s \(\d+ products/s; encoder busy \d+\.\d s\)", out[-1]
+        r"embedded 300 products in \d+\.\d s \(\d+ products/s; encoder busy \d+\.\d s\)", out[-2]
+    )
+    assert re.fullmatch(
+        r"photos: 300 embedded \(\d+\.\d/s\), 0 unchanged, 0 without a photo, 0 unreadable or unreachable",
+        out[-1],
     )
     assert result.stderr == ""
 
     again = invoke("ingest", str(small_catalog))
     assert again.exit_code == 0
-    assert lines(again.stdout)[-1] == (
+    assert lines(again.stdout)[-2] == (
         "jsonl: 300 rows, 0 new, 0 updated (0 price changes), 300 unchanged, 0 deactivated, "
         "0 bad rows skipped"
     )
+    assert lines(again.stdout)[-1].startswith("photos: 0 embedded")
+    assert "300 unchanged" in lines(again.stdout)[-1]
     assert not any(x.startswith("embedded") for x in lines(again.stdout))
 
     as_json = invoke("ingest", str(small_catalog), "--json")
@@ -75,14 +81,44 @@ def test_ingest_reports_skipped_rows(env_settings: Settings, tmp_path: Path) -> 
     result = invoke("ingest", str(path))
     assert result.exit_code == 0, result.output
     out = lines(result.stdout)
-    assert out[-4] == (
+    assert out[-5] == (
         "csv: 4 rows, 2 new, 0 updated (0 price changes), 0 unchanged, 0 deactivated, 2 bad rows skipped"
     )
-    assert re.fullmatch(r"embedded 2 products in .*", out[-3])
+    assert re.fullmatch(r"embedded 2 products in .*", out[-4])
+    assert out[-3].startswith("photos: 0 embedded") and "2 without a photo" in out[-3]
     assert out[-2:] == [
         "  skipped: row 2 (id 'a2'): missing title",
         "  skipped: row 3 (id 'a3'): price 'cheap' is not a number",
     ]
+
+
+def test_ingest_reports_unreachable_and_broken_photos_and_indexes_the_rest(
+    env_settings: Settings, tmp_path: Path, demo_rows: list[dict[str, Any]]
+) -> None:
+    from tests.conftest import DEMO_CATALOG
+
+    good = demo_rows[0]
+    (tmp_path / "broken.jpg").write_bytes(b"%PDF-1.4 not a photo")
+    rows = [
+        {**good, "image_path": str(DEMO_CATALOG.parent / str(good["image_path"]))},
+        {"id": "u1", "title": "Far Away Hat", "price": 5, "image_url": "http://127.0.0.1:9/hat.jpg"},
+        {"id": "b1", "title": "Broken Photo Bag", "price": 7, "image_path": "broken.jpg"},
+    ]
+    path = tmp_path / "shop.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = invoke("ingest", str(path))
+    assert result.exit_code == 0, result.output
+    out = lines(result.stdout)
+    photos = next(x for x in out if x.startswith("photos:"))
+    assert photos.startswith("photos: 1 embedded") and "2 unreadable or unreachable" in photos
+    skipped = [x for x in out if x.startswith("  photo skipped:")]
+    assert len(skipped) == 2 and any("u1" in x for x in skipped) and any("b1" in x for x in skipped)
+    rt = Runtime(env_settings)
+    try:
+        assert rt.images.n_images == 1 and str(good["id"]) in rt.images
+        assert rt.index.n_active == 3  # the products themselves are all searchable
+    finally:
+        rt.close()
 
 
 def test_ingest_missing_file_is_one_error_line(env_settings: Settings, tmp_path: Path) -> None:

@@ -27,7 +27,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path) -> Itera
     data = tmp_path_factory.mktemp("image-price-chat") / "var"
     (data / "models").mkdir(parents=True)
     shutil.copytree(nlu_model_dir, data / "models" / "nlu")
-    settings = Settings(data_dir=data, encoder="hashing", image_embedder="histogram", alert_sweep_interval_s=0)
+    settings = Settings(
+        data_dir=data, encoder="hashing", image_embedder="histogram", alert_sweep_interval_s=0
+    )
     rt = Runtime(settings)
     ingest_catalog(path=DEMO_CATALOG, db=rt.db, index=rt.index)
     seed_simulated_history(rt.db, weeks=104, seed=3)
@@ -76,7 +78,9 @@ def test_a_photo_finds_its_product_and_words_narrow_the_search(shop: Any) -> Non
 
 def test_an_unknown_image_id_is_a_404(shop: Any) -> None:
     client, _ = shop
-    r = client.post("/v1/chat", json={"session_id": None, "message": "like this", "image_id": "img_" + "a" * 24})
+    r = client.post(
+        "/v1/chat", json={"session_id": None, "message": "like this", "image_id": "img_" + "a" * 24}
+    )
     assert r.status_code == 404 and r.json()["error"]["code"] == "image_not_found"
 
 

@@ -33,6 +33,7 @@ def server_env(data: Path) -> dict[str, str]:
         **os.environ,
         "SHOPASSIST_DATA_DIR": str(data),
         "SHOPASSIST_ENCODER": "hashing",
+        "SHOPASSIST_IMAGE_EMBEDDER": "histogram",
         "HF_HUB_OFFLINE": "1",
     }
 
