@@ -14,7 +14,7 @@ import typer
 
 from assistant.config import Settings, get_settings
 
-__all__ = ["fail", "settings", "runtime", "progress_bar", "quiet_libraries"]
+__all__ = ["fail", "settings", "runtime", "progress_bar", "quiet_libraries", "save_atomically"]
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -80,3 +80,18 @@ def file_digest(path: Path, length: int = 16) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:length]
+
+
+def save_atomically(model: Any, out: Path) -> None:
+    """Write into a sibling folder, then swap it in: a running server never loads half a model."""
+    import shutil
+    import uuid
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
+    model.save(tmp)
+    old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

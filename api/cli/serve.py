@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli._common import fail, progress_bar, quiet_libraries, runtime, settings
+from api.cli._common import fail, progress_bar, quiet_libraries, runtime, save_atomically, settings
 
 
 def setup() -> None:
@@ -119,21 +119,6 @@ def _ensure_vision_head(rt: Any) -> None:
     save_atomically(embedder.head, rt.vision_path)
     rt.reset_image_embedder()
     typer.echo(f"image head trained in {time.perf_counter() - t0:.0f} s → {rt.vision_path}")
-
-
-def save_atomically(model: Any, out: Path) -> None:
-    """Write into a sibling folder, then swap it in: a running server never loads half a model."""
-    import shutil
-    import uuid
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
-    model.save(tmp)
-    old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _ensure_vision(rt: Any, demo: Path) -> None:
