@@ -85,3 +85,22 @@ async def chat_stream(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResp
 @router.get("/v1/sessions/{session_id}", operation_id="get_session_history")
 def session_history(session_id: SessionId, runtime: RuntimeDep) -> dict[str, Any]:
     return runtime.assistant.history(session_id)
+
+
+class Transcript(BaseModel):
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    confidence: float = Field(ge=0, le=1, allow_inf_nan=False)
+
+
+class VoiceRequest(BaseModel):
+    session_id: str | None = Field(default=None, pattern=SESSION_ID)
+    transcripts: list[Transcript] = Field(min_length=1, max_length=10, description="the recogniser's n-best")
+
+
+@router.post("/v1/voice", operation_id="voice", response_model=ChatResponse)
+def voice(body: VoiceRequest, runtime: RuntimeDep) -> ChatResponse:
+    """A spoken turn: the n-best hypothesis with the best ASR × NLU confidence is answered; ``speech``
+    is short plain text with prices in words and at most three products read out."""
+    return runtime.assistant.voice_turn(
+        session_id=body.session_id, transcripts=[(t.text, t.confidence) for t in body.transcripts]
+    )

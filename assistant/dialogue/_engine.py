@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -23,7 +23,7 @@ from assistant.db import Database
 from assistant.dialogue._policy import Policy, TurnContext
 from assistant.dialogue._response import ChatResponse, IntentOut, ProductCardOut
 from assistant.dialogue._state import DialogueState
-from assistant.dialogue._text import speech_text
+from assistant.dialogue._text import speech_text, voice_speech
 from assistant.errors import InvalidRequest
 from assistant.models import TurnRow, utcnow
 from assistant.pii import redact_card_numbers
@@ -113,6 +113,47 @@ class Assistant:
     def start_session(self, *, channel: str = "web") -> str:
         with self.db.session() as s:
             return commerce.create_session(s, channel=channel).id
+
+    def voice_turn(self, *, session_id: str | None, transcripts: Sequence[tuple[str, float]]) -> ChatResponse:
+        """One spoken turn from the recogniser's n-best list.
+
+        Each hypothesis is rewritten to written form ("under two hundred dollars" → "under $200",
+        "size ten and a half" → "size 10.5") and parsed; the one with the highest ASR confidence ×
+        NLU confidence is the turn (so a likelier-sounding but meaningless top hypothesis loses to
+        a second one the assistant understands).  The NLU confidence here is the intent's times the
+        share of product words the catalog knows ("black washes" → no such product type; "black
+        watches" → a catalog type and colour): a misheard word still parses as a confident search.
+        The reply's ``speech`` reads at most three products.
+        """
+        from assistant.nlu import normalize_spoken
+
+        if not transcripts:
+            raise InvalidRequest("transcripts must hold at least one hypothesis")
+        best: tuple[float, int, str, Any] | None = None
+        for i, (raw, asr_confidence) in enumerate(transcripts):
+            text = normalize_spoken(raw.strip()).strip() if raw.strip() else ""
+            if not text or len(text) > MAX_MESSAGE_CHARS:
+                continue
+            parse = self.nlu.parse(text)
+            understood = float(parse.confidence) * (0.5 if parse.unclear else 1.0) * self._grounding(parse)
+            score = float(asr_confidence) * understood
+            if best is None or score > best[0] + 1e-12:
+                best = (score, i, text, parse)
+        if best is None:
+            raise InvalidRequest("no transcript has any words")
+        _, _, text, parse = best
+        response = self.turn(session_id=session_id, message=text, channel="voice", nlu_result=parse)
+        return response.model_copy(update={"speech": voice_speech(response)})
+
+    def _grounding(self, parse: Any) -> float:
+        """0.4 … 1: how many of the parse's product slot values are catalog values."""
+        from assistant.dialogue._policy import SEARCH_SLOTS
+
+        wanted = {k: v for k, v in parse.slots.items() if k in SEARCH_SLOTS}
+        if not wanted:
+            return 1.0
+        _, unknown = self.policy.terms.split(wanted)
+        return 0.4 + 0.6 * (len(wanted) - len(unknown)) / len(wanted)
 
     def turn(
         self,

@@ -9,7 +9,16 @@ from typing import Any
 from assistant.nlu import number_to_words
 from assistant.products import money
 
-__all__ = ["money", "describe_filters", "join_words", "plural", "speech_text", "spoken_price", "title_case"]
+__all__ = [
+    "money",
+    "describe_filters",
+    "join_words",
+    "plural",
+    "speech_text",
+    "spoken_price",
+    "title_case",
+    "voice_speech",
+]
 
 _PLURAL_SAME = frozenset(
     {
@@ -110,3 +119,19 @@ def speech_text(reply: str) -> str:
     text = _EMOJI.sub("", text)
     text = _MARKUP.sub("", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_SPOKEN_PRODUCT_ACTIONS = frozenset({"show_products", "recommend", "ask_clarification", "compare"})
+
+
+def voice_speech(response: Any, *, max_products: int = 3) -> str:
+    """What a voice client reads out: the reply's first two sentences as speech, then at most
+    ``max_products`` products as "title, price" (no markup, URLs or emoji; prices in words)."""
+    sentences = re.split(r"(?<=[.!?])\s+", speech_text(response.reply))
+    out = " ".join(sentences[:2])
+    products = list(response.products or [])[:max_products]
+    if products and response.action in _SPOKEN_PRODUCT_ACTIONS:
+        items = [f"{speech_text(p.title)}, {spoken_price(p.price)}" for p in products]
+        lead = "Top pick" if len(items) == 1 else f"Top {_spoken_number(len(items))}"
+        out += f" {lead}: " + "; ".join(items) + "."
+    return re.sub(r"\s+", " ", out).strip()
