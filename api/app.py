@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routers import cart, chat, events, health, images, orders, prices, products, sessions
+from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
 from assistant.runtime import Runtime
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(orders.router)
     app.include_router(sessions.router)
     app.include_router(events.router)
+    app.include_router(staff.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -9,6 +9,7 @@ from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
 from api.cli import nlu as _nlu
 from api.cli import serve as _serve
+from api.cli import staff as _staff
 from api.cli import train as _train
 
 __all__ = ["app", "main"]
@@ -31,6 +32,8 @@ app.add_typer(_evaluate.app, name="eval", help="Measure quality and speed; print
 app.add_typer(_nlu.app, name="nlu", help="Parse messages with the NLU model; export staff labels.")
 app.add_typer(_alerts.prices_app, name="prices", help="Price history: import a file.")
 app.add_typer(_alerts.alerts_app, name="alerts", help="Price alerts: run the sweep.")
+app.add_typer(_staff.keys_app, name="keys", help="Staff console API keys: create, list, revoke.")
+_nlu.app.command("export-labels")(_staff.export_labels)
 
 
 def main() -> None:

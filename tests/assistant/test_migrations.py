@@ -33,7 +33,7 @@ def test_migrating_twice_is_a_no_op_and_keeps_data(tmp_path: Path) -> None:
     again = Database(url)
     with again.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM sessions")).scalar_one() == 1
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     again.dispose()
 
 
