@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run setup serve test lint typecheck pytest bench clean
+.PHONY: install run setup serve test lint typecheck pytest browser bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser
 	@bash scripts/run_pytest.sh $(BIN)/python
+
+## browser: the system Chromium + chromedriver the widget tests drive (installed with apt as root)
+browser:
+	@bash scripts/ensure_browser.sh
 
 ## bench: long quality and speed measurements (writes benchmarks/RESULTS.md)
 bench: install

@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff
+from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff, web
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
 from assistant.runtime import Runtime
@@ -90,9 +89,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(sessions.router)
     app.include_router(events.router)
     app.include_router(staff.router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    web.include(app)  # the demo shop page at /, the widget, the staff console at /staff
 
     return app
