@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.errors import install_error_handlers
+from api.errors import error_response, install_error_handlers
 from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff, web
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
+from assistant.ratelimit import RateLimited
 from assistant.runtime import Runtime
 
 __all__ = ["create_app"]
@@ -72,6 +74,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.settings = settings
     app.state.runtime = runtime
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def per_ip_rate_limit(request: Request, call_next: Any) -> Any:
+        """Every API request counts against its client IP (429 + Retry-After past the limit)."""
+        rt = request.app.state.runtime
+        if rt is not None and request.url.path.startswith("/v1/"):
+            try:
+                rt.rate_limits.check_ip(request.client.host if request.client else "unknown")
+            except RateLimited as exc:
+                return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
+        return await call_next(request)
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     order_webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key for the X-ShopAssist-Signature header"
     )
+    rate_limit_per_session: str = Field(
+        default="60/minute", description="chat and voice turns per session (limits syntax, e.g. 60/minute)"
+    )
+    rate_limit_per_ip: str = Field(default="600/minute", description="API requests per client IP")
+    rate_limit_storage_uri: str = Field(
+        default="memory://", description="where counts live: memory:// (one process) or redis://host:port"
+    )
     alert_webhook_url: str | None = Field(
         default=None,
         description="POST price_alert.fired events here (signed, retried): the store's mailer sends emails",

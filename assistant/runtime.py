@@ -85,6 +85,13 @@ class Runtime:
             else None
         )
         from assistant.prices import PriceService
+        from assistant.ratelimit import RateLimits
+
+        self.rate_limits = RateLimits(
+            per_ip=settings.rate_limit_per_ip,
+            per_session=settings.rate_limit_per_session,
+            storage_uri=settings.rate_limit_storage_uri,
+        )
 
         self.prices = PriceService(self.db, self.pricing_path)
         from assistant.recommend import Recommender

@@ -18,14 +18,16 @@ def create_key(
     role: Annotated[str, typer.Option(help="staff | admin")],
     name: Annotated[str, typer.Option(help="who or what the key is for")] = "",
 ) -> None:
-    """Create an API key for the staff console; it is printed once and only its hash is stored."""
+    """Create an API key for the staff console: its record as JSON, then the key alone on the last line
+    (printed once; only its hash is stored)."""
     from assistant.staff import ROLES, create_key
 
     if role not in ROLES:
         raise fail(f"unknown role {role!r}; choose staff or admin")
     with runtime() as rt, rt.db.session() as s:
         key, record = create_key(s, role=role, name=name)
-    typer.echo(json.dumps({**record, "key": key}))
+    typer.echo(json.dumps(record))
+    typer.echo(key)
 
 
 @keys_app.command("list")

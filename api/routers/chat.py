@@ -32,6 +32,8 @@ class ChatRequest(BaseModel):
 
 @router.post("/v1/chat", operation_id="chat", response_model=ChatResponse)
 def chat(body: ChatRequest, runtime: RuntimeDep) -> ChatResponse:
+    if body.session_id:
+        runtime.rate_limits.check_session(body.session_id)
     return runtime.assistant.turn(session_id=body.session_id, message=body.message, image_id=body.image_id)
 
 
@@ -57,6 +59,9 @@ def _chunks(text: str, size: int = 24) -> list[str]:
     },
 )
 async def chat_stream(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
+    if body.session_id:  # refused as a plain 429 before the stream opens
+        runtime.rate_limits.check_session(body.session_id)
+
     async def events() -> AsyncIterator[dict[str, Any]]:
         try:
             resp: ChatResponse = await run_in_threadpool(
@@ -101,6 +106,8 @@ class VoiceRequest(BaseModel):
 def voice(body: VoiceRequest, runtime: RuntimeDep) -> ChatResponse:
     """A spoken turn: the n-best hypothesis with the best ASR × NLU confidence is answered; ``speech``
     is short plain text with prices in words and at most three products read out."""
+    if body.session_id:
+        runtime.rate_limits.check_session(body.session_id)
     return runtime.assistant.voice_turn(
         session_id=body.session_id, transcripts=[(t.text, t.confidence) for t in body.transcripts]
     )

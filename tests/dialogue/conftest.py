@@ -18,7 +18,8 @@ def chat_settings(tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path)
     data = tmp_path_factory.mktemp("chat") / "var"
     (data / "models").mkdir(parents=True)
     shutil.copytree(nlu_model_dir, data / "models" / "nlu")
-    return Settings(data_dir=data, encoder="hashing")
+    # the module's many scripted turns come from one test client: the per-IP limit is not under test here
+    return Settings(data_dir=data, encoder="hashing", rate_limit_per_ip="100000/minute")
 
 
 @pytest.fixture(scope="module")

@@ -200,10 +200,11 @@ def test_keys_cli_creates_lists_and_revokes(env_settings: Settings, tmp_path: Pa
     runner = CliRunner()
     made = runner.invoke(cli_app, ["keys", "create", "--role", "staff", "--name", "desk"])
     assert made.exit_code == 0, made.output
-    record = json.loads(made.stdout.strip().splitlines()[-1])
-    assert record["key"].startswith("sak_") and record["role"] == "staff"
+    *_, line, key = made.stdout.strip().splitlines()
+    record = json.loads(line)
+    assert key.startswith("sak_") and record["role"] == "staff" and "key" not in record
     listed = runner.invoke(cli_app, ["keys", "list"])
-    assert record["id"] in listed.stdout and record["key"] not in listed.stdout
+    assert record["id"] in listed.stdout and key not in listed.stdout
     assert runner.invoke(cli_app, ["keys", "revoke", record["id"]]).exit_code == 0
     bad = runner.invoke(cli_app, ["keys", "create", "--role", "wizard"])
     assert (

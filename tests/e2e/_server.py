@@ -34,6 +34,7 @@ def server_env(data: Path) -> dict[str, str]:
         "SHOPASSIST_DATA_DIR": str(data),
         "SHOPASSIST_ENCODER": "hashing",
         "SHOPASSIST_IMAGE_EMBEDDER": "histogram",
+        "SHOPASSIST_RATE_LIMIT_PER_IP": "100000/minute",
         "HF_HUB_OFFLINE": "1",
     }
 
