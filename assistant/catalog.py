@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,21 +179,31 @@ def _set_idle(tids: Sequence[int], idle: bool) -> None:
             os.sched_setscheduler(tid, policy, os.sched_param(0))
 
 
-@contextlib.contextmanager
-def _storage_in_background() -> Iterator[None]:
+class _StorageInBackground:
     """While encoding, storing runs only on a core the encoder leaves idle.
 
     The encoder's threads meet at a barrier after every operation, so any thread
     that takes one of the two cores stalls all of them; in the idle class the
-    storing threads (ours and Chroma's runtime) fill the gaps instead.  Restored
-    afterwards: queries in this process must not wait behind anything.
+    storing threads (ours and Chroma's runtime) fill the gaps instead.  Chroma may
+    start runtime threads while the ingest runs, so ``refresh`` (before each batch)
+    idles those too.  Restored afterwards: queries in this process must not wait
+    behind anything.
     """
-    tids = _store_thread_ids()
-    _set_idle(tids, True)
-    try:
-        yield
-    finally:
-        _set_idle(tids, False)
+
+    def __init__(self) -> None:
+        self._idled: set[int] = set()
+
+    def refresh(self) -> None:
+        new = [t for t in _store_thread_ids() if t not in self._idled]
+        _set_idle(new, True)
+        self._idled.update(new)
+
+    def __enter__(self) -> _StorageInBackground:
+        self.refresh()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _set_idle(sorted(self._idled | set(_store_thread_ids())), False)
 
 
 def ingest_catalog(
@@ -287,7 +297,7 @@ def ingest_catalog(
     price_changes = [0]
 
     def writer() -> None:
-        _set_idle([threading.get_native_id()], True)  # see _storage_in_background
+        _set_idle([threading.get_native_id()], True)  # see _StorageInBackground
         try:
             while (item := work.get()) is not None:
                 batch, vectors = item
@@ -304,12 +314,13 @@ def ingest_catalog(
     thread = threading.Thread(target=writer, name="ingest-writer", daemon=True)
     thread.start()
     try:
-        with _storage_in_background():
+        with _StorageInBackground() as background:
             previous: dict[str, Any] = {}  # the last batch's vectors by text (equal texts are adjacent)
             for start in range(0, len(to_embed), batch_size):
                 if failure:
                     break
                 batch = to_embed[start : start + batch_size]
+                background.refresh()
                 distinct = [t for t in dict.fromkeys(texts[p.id] for p in batch) if t not in previous]
                 t0 = time.perf_counter()
                 encoded = (
