@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import alerts as _alerts
+from api.cli import bench as _bench
 from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
 from api.cli import nlu as _nlu
@@ -32,6 +33,7 @@ app.add_typer(_evaluate.app, name="eval", help="Measure quality and speed; print
 app.add_typer(_nlu.app, name="nlu", help="Parse messages with the NLU model; export staff labels.")
 app.add_typer(_alerts.prices_app, name="prices", help="Price history: import a file.")
 app.add_typer(_alerts.alerts_app, name="alerts", help="Price alerts: run the sweep.")
+app.add_typer(_bench.app, name="bench", help="Load test against a real server: one JSON line.")
 app.add_typer(_staff.keys_app, name="keys", help="Staff console API keys: create, list, revoke.")
 _nlu.app.command("export-labels")(_staff.export_labels)
 

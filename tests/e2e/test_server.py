@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e._server import prepare, start
+from tests.e2e._server import REPO, cli, prepare, server_env, start
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path) -> Iterator[str]:
+def prepared(tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path) -> Path:
     data = tmp_path_factory.mktemp("e2e") / "var"
     setup = prepare(data, nlu_model_dir)
     assert setup.returncode == 0, setup.stderr
     assert "demo catalog: 2010 products" in setup.stdout
     assert "nlu model:" in setup.stdout
-    srv = start(data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(prepared: Path) -> Iterator[str]:
+    srv = start(prepared)
     yield srv.base
     srv.stop()
 
@@ -77,3 +84,28 @@ def test_a_chat_turn_over_http_finds_products(server: str) -> None:
     unknown = httpx.post(f"{server}/v1/chat", json={"session_id": "x" * 43, "message": "hi"})
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "session_not_found"
+
+
+def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Path) -> None:
+    out = subprocess.run(
+        [*cli(), "bench", "load", "--concurrency", "3", "--duration", "6", "--seed", "1"],
+        cwd=REPO,
+        env=server_env(prepared),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(result) >= {
+        "concurrency",
+        "turns",
+        "errors",
+        "throughput",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "rss_mb",
+    }
+    assert result["concurrency"] == 3 and result["turns"] >= 3 and result["errors"] == 0
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] and result["rss_mb"] > 50
