@@ -9,7 +9,8 @@ shopper comes from 127.0.0.1 here, and the limiter is not what is measured.
 
 Prints one JSON line: ``{"concurrency", "turns", "errors", "throughput", "p50_ms", "p95_ms",
 "p99_ms", "rss_mb", …}`` (latency is the client's, per turn, over HTTP).  ``--no-pause`` runs the
-shoppers back to back (a saturation step).
+shoppers back to back; ``--saturation`` then also runs 1, 2, 4 … shoppers without pauses and adds the
+highest turn rate whose p95 stays within the budget (150 ms by default).
 """
 
 from __future__ import annotations
@@ -172,6 +173,15 @@ def bench_load(
     duration: Annotated[float, typer.Option(min=1, max=3600, help="seconds of load")] = 60,
     seed: Annotated[int, typer.Option(help="journeys, turns and pauses are drawn from this")] = 0,
     no_pause: Annotated[bool, typer.Option("--no-pause", help="no 1–3 s think time (saturation)")] = False,
+    saturation: Annotated[
+        bool,
+        typer.Option(
+            "--saturation",
+            help="then shoppers without pauses at 1, 2, 4 … up to --concurrency, --duration each: the "
+            "highest turn rate whose p95 stays within --p95-budget-ms",
+        ),
+    ] = False,
+    p95_budget_ms: Annotated[float, typer.Option(min=1, help="latency budget of --saturation")] = 150,
 ) -> None:
     """Simulated shoppers against a real server; prints one JSON line."""
     cfg = settings()
@@ -195,6 +205,25 @@ def bench_load(
             colours=colours,
         )
         result["rss_mb"] = _rss_mb(proc.pid)
+        if saturation:
+            levels, level = [], 1
+            while level <= concurrency:
+                step = run_load(
+                    base,
+                    concurrency=level,
+                    duration_s=duration,
+                    seed=seed + level,
+                    pause=None,
+                    types=types,
+                    colours=colours,
+                )
+                levels.append({k: step[k] for k in ("concurrency", "throughput", "p95_ms", "errors")})
+                level *= 2
+            within = [x for x in levels if x["p95_ms"] <= p95_budget_ms and not x["errors"]]
+            result["saturation"] = levels
+            result["max_turns_per_s_within_budget"] = max((x["throughput"] for x in within), default=0.0)
+            result["p95_budget_ms"] = p95_budget_ms
+            result["rss_mb"] = max(result["rss_mb"], _rss_mb(proc.pid))
     finally:
         proc.terminate()
         try:

@@ -88,7 +88,7 @@ def test_a_chat_turn_over_http_finds_products(server: str) -> None:
 
 def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Path) -> None:
     out = subprocess.run(
-        [*cli(), "bench", "load", "--concurrency", "3", "--duration", "6", "--seed", "1"],
+        [*cli(), "bench", "load", "--concurrency", "2", "--duration", "5", "--seed", "1", "--saturation"],
         cwd=REPO,
         env=server_env(prepared),
         capture_output=True,
@@ -107,5 +107,8 @@ def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Pa
         "p99_ms",
         "rss_mb",
     }
-    assert result["concurrency"] == 3 and result["turns"] >= 3 and result["errors"] == 0
+    assert result["concurrency"] == 2 and result["turns"] >= 2 and result["errors"] == 0
     assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] and result["rss_mb"] > 50
+    assert [x["concurrency"] for x in result["saturation"]] == [1, 2]
+    within = [x["throughput"] for x in result["saturation"] if x["p95_ms"] <= 150]
+    assert result["max_turns_per_s_within_budget"] == max(within, default=0.0)
