@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-__all__ = ["ReloadingArtifact"]
+__all__ = ["ReloadingArtifact", "replace_dir"]
 
 log = logging.getLogger("shopassist")
 T = TypeVar("T")
@@ -60,3 +62,21 @@ class ReloadingArtifact(Generic[T]):
                     except (ValueError, OSError) as exc:
                         log.warning("model at %s not loaded: %s", self.directory, exc)
         return self._value
+
+
+def replace_dir(out: Path, write: Callable[[Path], object]) -> None:
+    """Fill a fresh folder beside ``out`` with ``write(folder)``, then swap it in place of ``out``:
+    a reader (a running server, another replica) never sees half of it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        write(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)

@@ -18,7 +18,6 @@ import json
 import logging
 import re
 import secrets
-import shutil
 import threading
 import time
 import uuid
@@ -32,6 +31,7 @@ import numpy.typing as npt
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from assistant._artifacts import replace_dir
 from assistant.errors import InvalidRequest, NotFound
 from retrieval import HybridIndex, Product, SearchFilters
 from retrieval._chroma import product_metadata
@@ -277,20 +277,14 @@ class ImageIndex:
     def _save_snapshot(self) -> None:
         if self._dir is None:
             return
-        self._dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._dir / f".snapshot-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        np.save(tmp / "vectors.npy", self._vectors)
-        (tmp / "ids.json").write_text(json.dumps(self._ids))
-        (tmp / "manifest.json").write_text(
-            json.dumps({"version": self.version, "embedder": self.embedder_name, "sources": self._sources})
-        )
-        final = self._dir / "snapshot"
-        old = self._dir / f".old-{uuid.uuid4().hex[:8]}"
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+
+        def write(folder: Path) -> None:
+            np.save(folder / "vectors.npy", self._vectors)
+            (folder / "ids.json").write_text(json.dumps(self._ids))
+            manifest = {"version": self.version, "embedder": self.embedder_name, "sources": self._sources}
+            (folder / "manifest.json").write_text(json.dumps(manifest))
+
+        replace_dir(self._dir / "snapshot", write)
 
     def reload_if_changed(self, *, min_interval_s: float = 2.0) -> bool:
         """Pick up image vectors another process committed (checked at most every ``min_interval_s``)."""

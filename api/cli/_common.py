@@ -83,15 +83,7 @@ def file_digest(path: Path, length: int = 16) -> str:
 
 
 def save_atomically(model: Any, out: Path) -> None:
-    """Write into a sibling folder, then swap it in: a running server never loads half a model."""
-    import shutil
-    import uuid
+    """``model.save`` into a sibling folder, then swap it in: a running server never loads half a model."""
+    from assistant._artifacts import replace_dir
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}-{uuid.uuid4().hex[:8]}")
-    model.save(tmp)
-    old = out.with_name(f".{out.name}-old-{uuid.uuid4().hex[:8]}")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(out, model.save)
