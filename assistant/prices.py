@@ -203,46 +203,56 @@ class PriceService:
         return model
 
     def history(self, product_id: str) -> tuple[ProductRow, list[tuple[datetime, float]]]:
+        """The product and its observed prices, ending with today's catalog price whatever the log says
+        (one read; ``ProductNotFound`` when unknown)."""
         with self.db.session() as s:
             row = s.get(ProductRow, product_id)
             if row is None:
                 raise ProductNotFound(product_id)
             s.expunge(row)
-            return row, price_history(s, product_id)
+            points = price_history(s, product_id)
+        if not points or points[-1][1] != row.price:
+            points = [*points, (utcnow(), float(row.price))]
+        return row, points
 
     def advice(self, product_id: str, *, today: date | None = None) -> dict[str, Any]:
         """DESIGN.md's ``price_advice`` object for the product (``ProductNotFound`` when unknown)."""
-        from pricing import advise
+        row, points = self.history(product_id)
+        return self._advise(row, points, today)
+
+    def report(
+        self, product_id: str, *, weeks: int = 104
+    ) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+        """Advice, currency and the weekly closing prices for the sparkline (``[{"date", "price"}]``,
+        the last ``weeks``), from one read of the history."""
+        from pricing import weekly
 
         row, points = self.history(product_id)
-        if not points or points[-1][1] != row.price:  # the catalog price is today's, whatever the log says
-            points = [*points, (utcnow(), float(row.price))]
+        series = weekly(points)
+        history = [
+            {"date": str(d), "price": round(float(p), 2)}
+            for d, p in list(zip(series.dates, series.prices, strict=True))[-weeks:]
+        ]
+        return self._advise(row, points, None), row.currency, history
+
+    def _advise(
+        self, row: ProductRow, points: list[tuple[datetime, float]], today: date | None
+    ) -> dict[str, Any]:
+        from pricing import advise
+
         model = self.forecaster()
-        key = (product_id, len(points), points[-1][1])
+        key = (row.id, len(points), points[-1][1])
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and today is None and cached.get("_model") is model:
             return {k: v for k, v in cached.items() if k != "_model"}
-        out: dict[str, Any] = advise(product_id, points, model, today=today, currency=row.currency)
+        out: dict[str, Any] = advise(row.id, points, model, today=today, currency=row.currency)
         if today is None:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
                 self._cache[key] = {**out, "_model": model}
         return out
-
-    def history_public(self, product_id: str, *, weeks: int = 104) -> list[dict[str, Any]]:
-        """Weekly closing prices for the sparkline: ``[{"date", "price"}]``, the last ``weeks``."""
-        from pricing import weekly
-
-        row, points = self.history(product_id)
-        if not points or points[-1][1] != row.price:
-            points = [*points, (utcnow(), float(row.price))]
-        series = weekly(points)
-        return [
-            {"date": str(d), "price": round(float(p), 2)}
-            for d, p in list(zip(series.dates, series.prices, strict=True))[-weeks:]
-        ]
 
 
 def _load_forecaster(directory: Path) -> Any:

@@ -87,12 +87,11 @@ def _public(alert: Any) -> AlertPublic:
 @router.get("/v1/products/{product_id}/price", operation_id="get_price", response_model=PriceResponse)
 def product_price(runtime: RuntimeDep, product_id: ProductIdPath) -> PriceResponse:
     """Current price against its history, the forecast, the drop probability and buy-now-or-wait."""
-    advice = runtime.prices.advice(product_id)
-    row, _ = runtime.prices.history(product_id)
+    advice, currency, history = runtime.prices.report(product_id)
     return PriceResponse(
         price_advice=PriceAdvicePublic(**advice),
-        currency=row.currency,
-        history=[PricePoint(**p) for p in runtime.prices.history_public(product_id)],
+        currency=currency,
+        history=[PricePoint(**p) for p in history],
     )
 
 
