@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.errors import error_response, install_error_handlers
+from api.errors import error_response, install_error_handlers, mark_error
+from api.middleware import LimitBodySize, ObserveRequests
 from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff, web
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
@@ -50,14 +51,25 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             app.state.runtime = Runtime(settings)
             _warm_up(app.state.runtime)
         from assistant.prices import AlertSweeper
+        from assistant.privacy import RetentionSweeper
 
         rt = app.state.runtime
-        sweeper = AlertSweeper(rt.db, interval_s=settings.alert_sweep_interval_s, webhook=rt.alert_webhook)
-        sweeper.start()
+        sweepers: list[AlertSweeper | RetentionSweeper] = [
+            AlertSweeper(rt.db, interval_s=settings.alert_sweep_interval_s, webhook=rt.alert_webhook),
+            RetentionSweeper(
+                rt.db,
+                settings.retention_days,
+                uploads=rt.uploads,
+                interval_s=settings.retention_sweep_interval_s,
+            ),
+        ]
+        for sweeper in sweepers:
+            sweeper.start()
         try:
             yield
         finally:
-            sweeper.stop()
+            for sweeper in sweepers:
+                sweeper.stop()
             if own:
                 app.state.runtime.close()
                 app.state.runtime = None
@@ -83,6 +95,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             try:
                 rt.rate_limits.check_ip(request.client.host if request.client else "unknown")
             except RateLimited as exc:
+                mark_error(request, exc.code)
                 return error_response(exc.status_code, exc.code, exc.message, headers=exc.headers)
         return await call_next(request)
 
@@ -91,8 +104,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
         )
+    from api.routers.images import MAX_UPLOAD_BYTES
+
+    # added last = outermost: every answer, 413 and 429 included, gets an id, a log line and metrics
+    app.add_middleware(
+        LimitBodySize,
+        limit=settings.max_body_bytes,
+        limits_by_prefix={"/v1/images": MAX_UPLOAD_BYTES + 65536},
+    )
+    app.add_middleware(
+        ObserveRequests,
+        metrics=lambda: app.state.runtime.metrics if app.state.runtime is not None else None,
+    )
     app.include_router(health.router)
     app.include_router(prices.router)
     app.include_router(images.router)

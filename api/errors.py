@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import ShopAssistError
 
-__all__ = ["install_error_handlers", "error_response", "ERROR_RESPONSES"]
+__all__ = ["install_error_handlers", "error_response", "mark_error", "ERROR_RESPONSES"]
 
 log = logging.getLogger("shopassist.api")
 
@@ -63,22 +63,37 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def mark_error(request: Request, code: str) -> None:
+    """Tell the request log and the metrics which error code this request got."""
+    request.state.error_code = code
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ShopAssistError)
-    async def _domain(_: Request, exc: ShopAssistError) -> JSONResponse:
+    async def _domain(request: Request, exc: ShopAssistError) -> JSONResponse:
+        mark_error(request, exc.code)
         return error_response(exc.status_code, exc.code, exc.message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        mark_error(request, "invalid_request")
         return error_response(422, "invalid_request", _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        mark_error(request, code)
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        mark_error(request, "internal_error")
+        rid = getattr(request.state, "request_id", "-")
+        log.exception("unhandled error on %s %s (request %s)", request.method, _route(request), rid)
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+
+
+def _route(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

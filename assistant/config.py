@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     alert_sweep_interval_s: float = Field(
         default=300, ge=0, description="the server checks price alerts this often (0 = never; CLI only)"
     )
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="erase conversations idle longer than this (orders stay, scrubbed); unset = keep",
+    )
+    retention_sweep_interval_s: float = Field(
+        default=3600, ge=0, description="the server applies retention_days this often (0 = never; CLI only)"
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="largest JSON request body (photo uploads: 8 MiB)"
+    )
 
     @property
     def resolved_database_url(self) -> str:

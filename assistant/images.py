@@ -142,6 +142,16 @@ class UploadStore:
         np.save(cache, vec)
         return vec
 
+    def delete(self, image_id: str) -> bool:
+        """Remove an upload with its info and cached embeddings (erasure); False when it is not there."""
+        if not _IMAGE_ID.match(image_id or ""):
+            return False
+        found = False
+        for p in self.root.glob(f"{image_id}.*"):
+            p.unlink(missing_ok=True)
+            found = True
+        return found
+
 
 def embedder_id(embedder: Any) -> str:
     """Names the vector space: the embedder, and for the fine-tuned one the head's digest."""

@@ -98,6 +98,9 @@ class Runtime:
 
         self.recommender = Recommender(self.index, self.recommender_path)
         self._reranker: ReloadingArtifact[Any] = ReloadingArtifact(self.reranker_path, _load_reranker)
+        from assistant.observability import Metrics
+
+        self.metrics = Metrics()
         self._assistant: Any = None
         self._assistant_lock = threading.Lock()
 
@@ -171,6 +174,7 @@ class Runtime:
                         prices=self.prices,
                         images=self.images,
                         uploads=self.uploads,
+                        on_turn=self.metrics.observe_turn,
                     )
         assistant: Assistant = self._assistant
         return assistant

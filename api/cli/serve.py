@@ -194,4 +194,5 @@ def serve(
     quiet_libraries()
     cfg = settings()
     app = create_app(cfg)
-    uvicorn.run(app, host=host or cfg.host, port=port or cfg.port, log_level=cfg.log_level)
+    # our own request log (api/middleware.py) replaces the access log: it masks PII and session ids
+    uvicorn.run(app, host=host or cfg.host, port=port or cfg.port, log_level=cfg.log_level, access_log=False)

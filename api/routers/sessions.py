@@ -1,4 +1,4 @@
-"""``/v1/sessions/{session_id}/…`` routes of the commerce side: notices for polling."""
+"""``/v1/sessions/{session_id}…`` routes: notices for polling, and erasing a conversation."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import RuntimeDep
 from api.errors import ERROR_RESPONSES
 from api.schemas_commerce import NoticePublic, NoticesResponse, SessionIdPath
 from assistant.commerce import notices_after
 from assistant.errors import InvalidRequest
+from assistant.privacy import erase_session
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERROR_RESPONSES)
 
@@ -45,3 +46,18 @@ def list_notices(
     with runtime.db.session() as s:
         notices = notices_after(s, session_id=session_id, after=since, limit=limit)
     return NoticesResponse(notices=[NoticePublic.model_validate(n.to_public()) for n in notices])
+
+
+@router.delete(
+    "/{session_id}",
+    operation_id="erase_session",
+    status_code=204,
+    response_class=Response,
+    responses={204: {"description": "erased"}},
+)
+def erase(runtime: RuntimeDep, session_id: SessionIdPath) -> Response:
+    """Erase this conversation: turns, cart, notices, alerts, events and uploaded photos are deleted;
+    orders are kept for the store with the e-mail and address scrubbed.  Afterwards the id is unknown
+    (404).  The session id is the shopper's secret, so whoever holds it may erase it."""
+    erase_session(runtime.db, session_id, uploads=runtime.uploads)
+    return Response(status_code=204)

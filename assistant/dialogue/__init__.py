@@ -1,6 +1,6 @@
 """The conversation engine: dialogue state, reference resolution, policy, responses."""
 
-from assistant.dialogue._engine import MAX_MESSAGE_CHARS, Assistant, Understander
+from assistant.dialogue._engine import MAX_MESSAGE_CHARS, Assistant, TurnRecord, Understander
 from assistant.dialogue._policy import Outcome, Policy, TurnContext
 from assistant.dialogue._response import ACTIONS, ChatResponse, IntentOut, ProductCardOut
 from assistant.dialogue._state import PAGE_SIZE, DialogueState
@@ -17,5 +17,6 @@ __all__ = [
     "Policy",
     "ProductCardOut",
     "TurnContext",
+    "TurnRecord",
     "Understander",
 ]

@@ -8,12 +8,14 @@ mid-turn leaves nothing half-written; a restart continues from the stored state.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -31,9 +33,25 @@ from assistant.products import image_url
 from assistant.recommend import Recommender
 from retrieval import HybridIndex, Product
 
-__all__ = ["Assistant", "Understander", "MAX_MESSAGE_CHARS"]
+__all__ = ["Assistant", "Understander", "MAX_MESSAGE_CHARS", "TurnRecord"]
 
 MAX_MESSAGE_CHARS = 2000
+
+
+log = logging.getLogger("shopassist.dialogue")
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """What a finished turn tells the metrics (no text: nothing personal)."""
+
+    channel: str
+    intent: str
+    action: str
+    unclear: bool
+    n_results: int | None
+    timings_ms: dict[str, float]
+    total_ms: float
 
 
 class _Parse(Protocol):
@@ -83,8 +101,10 @@ class Assistant:
         prices: Any = None,
         images: Any = None,
         uploads: Any = None,
+        on_turn: Callable[[TurnRecord], None] | None = None,
     ) -> None:
         self.db = db
+        self.on_turn = on_turn
         self.index = index
         self.nlu = nlu
         self.policy = Policy(
@@ -99,6 +119,12 @@ class Assistant:
         self.uploads = uploads
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
+
+    def _notify(self, record: TurnRecord) -> None:
+        try:
+            self.on_turn(record)  # type: ignore[misc]
+        except Exception:  # metrics never fail a turn that is already committed
+            log.exception("turn observer failed")
 
     @contextmanager
     def _session_lock(self, session_id: str) -> Iterator[None]:
@@ -166,7 +192,7 @@ class Assistant:
     ) -> ChatResponse:
         """Handle one message; ``session_id=None`` starts a session."""
         t_start = time.perf_counter()
-        text = message.strip()
+        text = redact_card_numbers(message.strip())  # never parsed, stored or logged
         if not text or len(message) > MAX_MESSAGE_CHARS:
             raise InvalidRequest(f"message must be 1 to {MAX_MESSAGE_CHARS} characters")
         if session_id is None:
@@ -199,8 +225,13 @@ class Assistant:
                 timings=timings,
             )
             t0 = time.perf_counter()
+            # finding or starting the session, the reload checks, the session lock and the row's load
+            timings["session_ms"] = (t0 - t_start) * 1000 - timings["nlu_ms"]
             outcome = self.policy.respond(ctx)
-            timings["policy_ms"] = (time.perf_counter() - t0) * 1000 - timings.get("retrieval_ms", 0.0)
+            # the policy's own time: the stages it timed separately are taken out
+            timings["policy_ms"] = (time.perf_counter() - t0) * 1000 - sum(
+                timings.get(k, 0.0) for k in ("retrieval_ms", "rerank_ms", "pricing_ms", "image_embed_ms")
+            )
             t0 = time.perf_counter()
             state.last_action = outcome.action
             cart = commerce.get_cart(s, session_id=session_id).to_public()
@@ -234,7 +265,7 @@ class Assistant:
                     session_id=session_id,
                     idx=row.turn_count,
                     channel=channel,
-                    message=redact_card_numbers(text),
+                    message=text,
                     image_id=image_id,
                     intent=parse.intent,
                     confidence=float(parse.confidence),
@@ -247,6 +278,18 @@ class Assistant:
                     response=response.model_dump(mode="json"),
                     latency_ms={k: round(v, 2) for k, v in timings.items()},
                     total_ms=round(total_ms, 2),
+                )
+            )
+        if self.on_turn is not None:
+            self._notify(
+                TurnRecord(
+                    channel=channel,
+                    intent=parse.intent,
+                    action=outcome.action,
+                    unclear=bool(parse.unclear),
+                    n_results=outcome.n_results,
+                    timings_ms=dict(timings),
+                    total_ms=total_ms,
                 )
             )
         return response

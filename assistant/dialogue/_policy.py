@@ -1033,7 +1033,9 @@ class Policy:
                 f"{p.title} costs {money(p.price)} today; I have no price history to judge it by.",
                 [(p, _default_why(p), None)],
             )
+        t0 = time.perf_counter()
         advice = self.prices.advice(p.id)
+        ctx.timings["pricing_ms"] = ctx.timings.get("pricing_ms", 0.0) + (time.perf_counter() - t0) * 1000
         verdict = advice.get("verdict")
         lead = {
             "buy_now": "Good time to buy",
