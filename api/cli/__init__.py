@@ -9,6 +9,7 @@ from api.cli import bench as _bench
 from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
 from api.cli import nlu as _nlu
+from api.cli import privacy as _privacy
 from api.cli import serve as _serve
 from api.cli import staff as _staff
 from api.cli import train as _train
@@ -35,6 +36,7 @@ app.add_typer(_alerts.prices_app, name="prices", help="Price history: import a f
 app.add_typer(_alerts.alerts_app, name="alerts", help="Price alerts: run the sweep.")
 app.add_typer(_bench.app, name="bench", help="Load test against a real server: one JSON line.")
 app.add_typer(_staff.keys_app, name="keys", help="Staff console API keys: create, list, revoke.")
+app.add_typer(_privacy.app, name="sessions", help="Erase a conversation; apply the retention policy.")
 _nlu.app.command("export-labels")(_staff.export_labels)
 
 

@@ -345,3 +345,44 @@ def test_eval_retrieval_bad_options(env_settings: Settings, relevance_files: dic
         str(gone),
     )
     assert (result.exit_code, result.stderr) == (1, f"error: {gone}: no such file\n")
+
+
+# ----------------------------------------------------------------------------- privacy
+
+
+def test_sessions_erase_and_purge(env_settings: Settings) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from assistant.commerce import create_session
+    from assistant.models import SessionRow, utcnow
+
+    rt = Runtime(env_settings)
+    try:
+        with rt.db.session() as s:
+            sids = [create_session(s).id for _ in range(3)]
+            s.execute(
+                update(SessionRow)
+                .where(SessionRow.id.in_(sids[1:]))
+                .values(updated_at=utcnow() - timedelta(days=100))
+            )
+    finally:
+        rt.close()
+    erased = invoke("sessions", "erase", sids[0])
+    assert erased.exit_code == 0, erased.output
+    assert json.loads(lines(erased.stdout)[-1])["sessions"] == 1
+    again = invoke("sessions", "erase", sids[0])
+    assert again.exit_code == 1
+    assert again.stderr.strip() == f"error: no session {sids[0]!r}"
+    no_days = invoke("sessions", "purge")
+    assert no_days.exit_code == 1 and "SHOPASSIST_RETENTION_DAYS" in no_days.stderr
+    purged = invoke("sessions", "purge", "--days", "30")
+    assert purged.exit_code == 0, purged.output
+    assert json.loads(lines(purged.stdout)[-1]) == {
+        "days": 30.0,
+        "sessions": 2,
+        "turns": 0,
+        "orders_scrubbed": 0,
+        "images": 0,
+    }
