@@ -12,7 +12,20 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import error_response, install_error_handlers, mark_error
 from api.middleware import LimitBodySize, ObserveRequests
-from api.routers import cart, chat, events, health, images, orders, prices, products, sessions, staff, web
+from api.routers import (
+    analytics,
+    cart,
+    chat,
+    events,
+    health,
+    images,
+    orders,
+    prices,
+    products,
+    sessions,
+    staff,
+    web,
+)
 from assistant.config import Settings, get_settings
 from assistant.errors import ServiceUnavailable
 from assistant.ratelimit import RateLimited
@@ -129,6 +142,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(sessions.router)
     app.include_router(events.router)
     app.include_router(staff.router)
+    app.include_router(analytics.router)
     web.include(app)  # the demo shop page at /, the widget, the staff console at /staff
 
     return app

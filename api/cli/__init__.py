@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli import alerts as _alerts
+from api.cli import analytics as _analytics
 from api.cli import bench as _bench
 from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
@@ -36,6 +37,7 @@ app.add_typer(_alerts.prices_app, name="prices", help="Price history: import a f
 app.add_typer(_alerts.alerts_app, name="alerts", help="Price alerts: run the sweep.")
 app.add_typer(_bench.app, name="bench", help="Load test against a real server: one JSON line.")
 app.add_typer(_staff.keys_app, name="keys", help="Staff console API keys: create, list, revoke.")
+app.add_typer(_analytics.app, name="analytics", help="Shopper-behaviour analytics: funnel, queries, rates.")
 app.add_typer(_privacy.app, name="sessions", help="Erase a conversation; apply the retention policy.")
 _nlu.app.command("export-labels")(_staff.export_labels)
 
