@@ -1,5 +1,5 @@
 """The browser side: the demo shop page (``/``), the embeddable widget (``/widget.js``, ``/widget.css``),
-the staff console (``/staff``) and the other files of ``api/static`` under ``/static/``."""
+the staff console (``/staff``) and its analytics page (``/staff/analytics``) and the other files of ``api/static`` under ``/static/``."""
 
 from __future__ import annotations
 
@@ -79,6 +79,11 @@ def index() -> FileResponse:
 @router.get("/staff")
 def staff_console() -> FileResponse:
     return _file("staff.html", page=True)
+
+
+@router.get("/staff/analytics")
+def staff_analytics() -> FileResponse:
+    return _file("analytics.html", page=True)
 
 
 @router.get("/widget.js")

@@ -146,6 +146,9 @@ def test_static_routes_have_types_and_caching(site: tuple[str, Path]) -> None:
         ("/widget.js", "text/javascript"),
         ("/widget.css", "text/css"),
         ("/static/staff.js", "text/javascript"),
+        ("/staff/analytics", "text/html"),
+        ("/static/analytics.js", "text/javascript"),
+        ("/static/analytics.css", "text/css"),
     ]:
         r = httpx.get(base + path)
         assert r.status_code == 200, path
@@ -375,3 +378,35 @@ def test_narrow_screen_price_sparkline_and_staff_notice(site: tuple[str, Path], 
         assert d.switch_to.active_element == css(d, ".sa-launcher")[0], "focus returns to the launcher"
     finally:
         d.quit()
+
+
+def test_staff_analytics_page_draws_the_funnel_and_unanswered_searches(
+    site: tuple[str, Path], driver: Any, tmp_path: Path
+) -> None:
+    base, data = site
+    out = artifacts_dir(tmp_path) / "analytics"
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots: {out}")
+    steps = Steps(driver, out)
+    # some traffic of its own: a search the catalog cannot answer, one that it can, a cart add
+    journeys = (["show me purple unicorn lamps"], ["show me black watches", "add the first one to my cart"])
+    for messages in journeys:
+        sid = None
+        for message in messages:
+            r = httpx.post(f"{base}/v1/chat", json={"session_id": sid, "message": message}, timeout=60)
+            assert r.status_code == 200, r.text
+            sid = r.json()["session_id"]
+    key = staff_key(data)
+    driver.get(base + "/staff/analytics")
+    css(driver, "#key")[0].send_keys(key)
+    css(driver, "#signin-form button")[0].click()
+    wait(driver, lambda d: len(css(d, "#funnel svg rect")) == 6, what="the six funnel bars")
+    wait(driver, lambda d: css(d, "#trend svg polyline"), what="the intent trend lines")
+    page = driver.find_element("tag name", "body").text
+    assert "Searched" in page and "Added to cart" in page
+    zero = [row.text for row in css(driver, "#zero-rows tr")]
+    assert any("purple unicorn lamps" in row for row in zero), zero
+    assert int(css(driver, ".an-tile b")[0].text) >= 2  # sessions
+    headers = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(h.startswith(base) for h in headers), "no CDN or other host"
+    steps.shot("analytics")
