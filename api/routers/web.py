@@ -1,5 +1,6 @@
 """The browser side: the demo shop page (``/``), the embeddable widget (``/widget.js``, ``/widget.css``),
-the staff console (``/staff``) and its analytics page (``/staff/analytics``) and the other files of ``api/static`` under ``/static/``."""
+the staff console (``/staff``), its analytics page (``/staff/analytics``) and the other files of
+``api/static`` under ``/static/``."""
 
 from __future__ import annotations
 
