@@ -3,7 +3,8 @@
 Each shopper (``--concurrency`` of them at once) holds a 6–10-turn conversation drawn from the
 scripted journeys (:mod:`assistant.journeys`: search, refine, compare, cart, checkout…) and pauses
 1–3 s between turns (seeded), until ``--duration`` seconds have passed; conversations in flight
-then finish their current turn.  Like the web widget, after each turn a shopper also reports a
+then finish their current turn; shoppers arrive spread over the first 3 s, after one untimed
+warm-up conversation.  Like the web widget, after each turn a shopper also reports a
 ``view`` event per product card shown (``POST /v1/events``), fetches the price history when the
 turn gave price advice (``GET /v1/products/{product_id}/price``) and polls its notices every 20 s
 (``GET /v1/sessions/{session_id}/notices``); ``--chat-only`` leaves those out.  The server is
@@ -228,6 +229,8 @@ def run_load(
 
     def shopper(i: int) -> None:
         rng = random.Random(seed * 1_000_003 + i)
+        if pause:  # shoppers arrive spread over one think time, not all in the same millisecond
+            time.sleep(rng.uniform(0, pause[1]))
         last_poll = time.monotonic()
         with httpx.Client(base_url=base, timeout=30) as client:
             while time.monotonic() < deadline:
@@ -316,6 +319,23 @@ def server_stages(turns: list[tuple[float, str]]) -> dict[str, Any] | None:
     return stage_breakdown(stored, outside="HTTP, queueing, commit")
 
 
+def warm_up(base: str, *, types: list[str], colours: list[str]) -> None:
+    """One untimed conversation, so that one-off first-call costs (lazy model loads, connection
+    pools, caches) are not charged to the first shoppers."""
+    import httpx
+
+    from assistant.journeys import draw_conversation
+
+    _, messages = draw_conversation(random.Random(-1), types=types, colours=colours)
+    sid = None
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for message in messages:
+            r = client.post("/v1/chat", json={"session_id": sid, "message": message})
+            if r.status_code != 200:
+                break
+            sid = r.json()["session_id"]
+
+
 def _catalog_words(base: str) -> tuple[list[str], list[str]]:
     """Product types and colours the served catalog has (facets of an empty search)."""
     import httpx
@@ -364,6 +384,7 @@ def bench_load(
         types, colours = _catalog_words(base)
         if types == ["products"]:
             raise fail("the served catalog is empty; run `shopassist setup` first")
+        warm_up(base, types=types, colours=colours)
         result = run_load(
             base,
             concurrency=concurrency,

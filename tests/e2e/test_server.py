@@ -109,6 +109,25 @@ def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Pa
     }
     assert result["concurrency"] == 2 and result["turns"] >= 2 and result["errors"] == 0
     assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"] and result["rss_mb"] > 50
+    # per route template; the top-level figures are the chat turns'
+    endpoints = result["endpoints"]
+    assert list(endpoints)[0] == "POST /v1/chat" and "POST /v1/events" in endpoints
+    chat = endpoints["POST /v1/chat"]
+    assert chat["n"] == result["turns"]
+    assert (chat["p50_ms"], chat["p95_ms"], chat["p99_ms"]) == (
+        result["p50_ms"],
+        result["p95_ms"],
+        result["p99_ms"],
+    )
+    for route, e in endpoints.items():
+        assert set(e) == {"n", "p50_ms", "p95_ms", "p99_ms", "errors"}, route
+        assert e["n"] > 0 and e["errors"] == 0 and 0 < e["p50_ms"] <= e["p95_ms"] <= e["p99_ms"], route
+    assert result["requests"] == sum(e["n"] for e in endpoints.values())
+    # the per-stage breakdown of those turns, from the timings the server stored with them
+    stages = result["stages"]
+    assert stages["n"] == result["turns"]
+    assert {"session load", "NLU", "policy", "persistence", "HTTP, queueing, commit"} <= set(stages["stages"])
+    assert stages["dominant"] in stages["stages"]
     assert [x["concurrency"] for x in result["saturation"]] == [1, 2]
     within = [x["throughput"] for x in result["saturation"] if x["p95_ms"] <= 150]
     assert result["max_turns_per_s_within_budget"] == max(within, default=0.0)
