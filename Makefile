@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run setup serve test lint typecheck pytest browser bench clean
+.PHONY: install run setup serve test lint typecheck pytest test-scale browser bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## pytest: the whole suite; tests/scale runs on PostgreSQL + Redis + a Chroma server that
+## scripts/scale_services.sh installs and starts (root + apt), in the same session (one NLU training).
+## SCALE=0 skips those services (tests/scale then skips, saying why); CI never sets it.
+SCALE ?= 1
 pytest: install browser
-	@bash scripts/run_pytest.sh $(BIN)/python
+	@if [ "$(SCALE)" = 0 ]; then \
+	  echo "SCALE=0: no PostgreSQL/Redis/Chroma server; tests/scale is skipped"; \
+	  bash scripts/run_pytest.sh $(BIN)/python; \
+	else \
+	  CHROMA=$(BIN)/chroma bash scripts/scale_services.sh run bash scripts/run_pytest.sh $(BIN)/python; \
+	fi
+
+## test-scale: only the scale-out suite (tests/scale) against those services
+test-scale: install
+	@CHROMA=$(BIN)/chroma bash scripts/scale_services.sh run bash scripts/run_pytest.sh $(BIN)/python tests/scale
 
 ## browser: the system Chromium + chromedriver the widget tests drive (installed with apt as root)
 browser:

@@ -14,6 +14,7 @@ from api.errors import error_response, install_error_handlers, mark_error
 from api.middleware import LimitBodySize, ObserveRequests
 from api.routers import (
     analytics,
+    at_risk,
     cart,
     chat,
     events,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(events.router)
     app.include_router(staff.router)
     app.include_router(analytics.router)
+    app.include_router(at_risk.router)
     web.include(app)  # the demo shop page at /, the widget, the staff console at /staff
 
     return app

@@ -34,6 +34,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.behaviour.logs import SIMULATED_CHANNEL
 from assistant.commerce._common import as_utc
 from assistant.models import EventRow, HandoffRow, OrderRow, ProductRow, SessionRow, TurnRow
 from assistant.pii import mask_pii
@@ -79,16 +80,17 @@ def _median(values: list[float]) -> float | None:
     return round(float(statistics.median(values)), 2) if values else None
 
 
-def report(s: Session, rng: AnalyticsRange, *, top: int = 20) -> dict[str, Any]:
-    """Every analytics figure for the sessions started in the range (see the module docstring)."""
-    sessions = {
-        sid: as_utc(created)
-        for sid, created in s.execute(
-            select(SessionRow.id, SessionRow.created_at).where(
-                SessionRow.created_at >= rng.since, SessionRow.created_at < rng.until
-            )
-        )
-    }
+def report(s: Session, rng: AnalyticsRange, *, top: int = 20, simulated: bool = False) -> dict[str, Any]:
+    """Every analytics figure for the sessions started in the range (see the module docstring).
+
+    Sessions of simulated shoppers (channel ``simulated``, :mod:`assistant.simulator`) are left out
+    unless ``simulated`` is true."""
+    stmt = select(SessionRow.id, SessionRow.created_at).where(
+        SessionRow.created_at >= rng.since, SessionRow.created_at < rng.until
+    )
+    if not simulated:
+        stmt = stmt.where(SessionRow.channel != SIMULATED_CHANNEL)
+    sessions = {sid: as_utc(created) for sid, created in s.execute(stmt)}
     ids = list(sessions)
     turns: list[Any] = []
     events: list[Any] = []
@@ -190,6 +192,7 @@ def report(s: Session, rng: AnalyticsRange, *, top: int = 20) -> dict[str, Any]:
     return {
         "since": rng.since.isoformat(),
         "until": rng.until.isoformat(),
+        "simulated": simulated,
         "summary": {
             "sessions": n_sessions,
             "turns": n_turn_rows,

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     chroma_path: Path | None = Field(default=None, description="Chroma PersistentClient folder")
     chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
     chroma_collection: str = "products"
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="uploaded photos; default <data_dir>/uploads (shared storage when scaled out)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -73,6 +77,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest JSON request body (photo uploads: 8 MiB)"
     )
+    llm: str | None = Field(
+        default=None,
+        description=(
+            "optional LLM that words the replies: 'ollama:MODEL[@URL]', 'openai:MODEL[@BASE_URL]' or "
+            "'package.module:factory' returning a LangChain chat model; unset = the deterministic replies"
+        ),
+    )
+    llm_timeout_s: float = Field(
+        default=8.0, gt=0, description="the LLM's time per reply; past it the deterministic reply is sent"
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -83,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or (self.data_dir / "chroma")
+
+    @property
+    def resolved_uploads_dir(self) -> Path:
+        return self.uploads_dir or (self.data_dir / "uploads")
 
     @property
     def index_dir(self) -> Path:

@@ -25,6 +25,12 @@ def _load_reranker(directory: Path) -> Any:
     return Reranker.load(directory)
 
 
+def _load_abandonment(directory: Path) -> Any:
+    from assistant.behaviour import AbandonmentModel
+
+    return AbandonmentModel.load(directory)
+
+
 def _load_image_embedder(kind: str, settings: Settings) -> Any:
     import vision
 
@@ -70,11 +76,15 @@ class Runtime:
         self.feature_cache = FeatureCache(settings.data_dir / "cache" / "vision")
         self.images = ImageIndex(
             client=client,
+            # the photo vectors of this store's catalog: a second store on one Chroma server keeps its own
+            collection="product_images"
+            if settings.chroma_collection == "products"
+            else f"{settings.chroma_collection}_images",
             index_dir=settings.index_dir / "images",
             embedder=self.image_embedder,
             feature_cache=self.feature_cache,
         )
-        self.uploads = UploadStore(settings.data_dir / "uploads", self.image_embedder)
+        self.uploads = UploadStore(settings.resolved_uploads_dir, self.image_embedder)
 
         from assistant.commerce import OrderWebhook
 
@@ -98,6 +108,9 @@ class Runtime:
 
         self.recommender = Recommender(self.index, self.recommender_path)
         self._reranker: ReloadingArtifact[Any] = ReloadingArtifact(self.reranker_path, _load_reranker)
+        self._abandonment: ReloadingArtifact[Any] = ReloadingArtifact(
+            self.abandonment_path, _load_abandonment, marker="config.json"
+        )
         from assistant.observability import Metrics
 
         self.metrics = Metrics()
@@ -117,6 +130,16 @@ class Runtime:
     def reranker(self) -> Any:
         """The search re-ranker, or None until one is trained (search then keeps the hybrid order)."""
         return self._reranker.get()
+
+    @property
+    def abandonment_path(self) -> Path:
+        """The abandonment model trained on the turn logs (``shopassist train abandonment``)."""
+        return self.settings.models_dir / "abandonment"
+
+    @property
+    def abandonment(self) -> Any:
+        """The abandonment model, or None until one is trained (turns then carry no risk)."""
+        return self._abandonment.get()
 
     @property
     def vision_path(self) -> Path:
@@ -164,6 +187,11 @@ class Runtime:
                             f"the NLU model is not ready ({exc}); run `shopassist train nlu` or `make run`",
                             code="nlu_model_missing",
                         ) from None
+                    responder = None
+                    if self.settings.llm:  # LangChain is imported only when SHOPASSIST_LLM names a model
+                        from assistant.llm.responder import build_responder
+
+                        responder = build_responder(self)
                     self._assistant = Assistant(
                         db=self.db,
                         index=self.index,
@@ -171,10 +199,12 @@ class Runtime:
                         order_webhook=self.order_webhook,
                         recommender=self.recommender,
                         reranker=self._reranker.get,
+                        abandonment=self._abandonment.get,
                         prices=self.prices,
                         images=self.images,
                         uploads=self.uploads,
                         on_turn=self.metrics.observe_turn,
+                        responder=responder,
                     )
         assistant: Assistant = self._assistant
         return assistant

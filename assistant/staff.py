@@ -32,7 +32,7 @@ from assistant.models import (
     TurnRow,
     utcnow,
 )
-from assistant.pii import mask_pii
+from assistant.pii import mask_pii, redact_card_numbers
 
 __all__ = [
     "ROLES",
@@ -159,6 +159,17 @@ def audit(
             detail=dict(detail or {}),
         )
     )
+
+
+def _redact_cards(value: Any) -> Any:
+    """Card numbers removed through nested slots (what is stored; the rest is kept as typed)."""
+    if isinstance(value, str):
+        return redact_card_numbers(value)
+    if isinstance(value, list):
+        return [_redact_cards(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact_cards(v) for k, v in value.items()}
+    return value
 
 
 def mask_value(value: Any) -> Any:
@@ -349,8 +360,12 @@ def label_turn(
     unknown = sorted(set(slots) - set(SLOTS))
     if unknown:
         raise InvalidRequest(f"unknown slot(s) {', '.join(unknown)}", code="invalid_slots")
-    row = TurnLabelRow(
-        turn_id=turn_id, intent=intent, slots=dict(slots), note=(note or "")[:2000], actor=user.key_id
+    row = TurnLabelRow(  # a card number in a correction is never stored either
+        turn_id=turn_id,
+        intent=intent,
+        slots=_redact_cards(dict(slots)),
+        note=redact_card_numbers((note or "")[:2000]),
+        actor=user.key_id,
     )
     s.add(row)
     s.flush()

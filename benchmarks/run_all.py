@@ -110,6 +110,7 @@ def steps(*, chat_turns: int = 300, load_duration: int = 60) -> list[Step]:
             _a("benchmarks/vision_holdout.py"),
             fashion / "catalog.csv",
         ),
+        Step("abandonment", "abandonment model vs baseline, simulated", _a("benchmarks/abandonment.py")),
         Step(
             "recommender",
             "sequential recommender, Amazon Beauty",

@@ -6,6 +6,7 @@ import typer
 
 from api.cli import alerts as _alerts
 from api.cli import analytics as _analytics
+from api.cli import behaviour as _behaviour
 from api.cli import bench as _bench
 from api.cli import catalog as _catalog
 from api.cli import evaluate as _evaluate
@@ -29,6 +30,9 @@ app.command("search")(_catalog.search)
 app.command("serve")(_serve.serve)
 app.command("setup", help="Ingest the demo catalog and train what is missing (what `make run` does).")(
     _serve.setup
+)
+app.command("simulate", help="Simulated shoppers talk to the assistant; their sessions go to the database.")(
+    _behaviour.simulate_command
 )
 app.add_typer(_train.app, name="train", help="Train models into the data dir.")
 app.add_typer(_evaluate.app, name="eval", help="Measure quality and speed; prints one JSON line.")

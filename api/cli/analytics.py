@@ -42,6 +42,7 @@ def report_cmd(
     report: Annotated[str | None, typer.Option(help="one report: summary, funnel, intents, …")] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, csv (needs --report)")] = "text",
     top: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    simulated: Annotated[bool, typer.Option(help="include simulated shoppers' sessions")] = False,
 ) -> None:
     """Funnel, intents, top and zero-result queries, products, rates for sessions started in the range."""
     from api.routers.staff import parse_when
@@ -59,7 +60,7 @@ def report_cmd(
     except ShopAssistError as exc:
         raise fail(exc.message) from None
     with runtime() as rt, rt.db.session() as s:
-        data = analytics.report(s, rng, top=top)
+        data = analytics.report(s, rng, top=top, simulated=simulated)
     if fmt == "csv":
         typer.echo(analytics.to_csv(data, str(report)), nl=False)
     elif fmt == "json":

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from api.cli import behaviour as _behaviour
 from api.cli import nlu as _nlu
 from api.cli import pricing as _pricing
 from api.cli import recommender as _rec
@@ -20,6 +21,7 @@ app.command("nlu")(_nlu.eval_nlu)
 app.command("recommender")(_rec.eval_recommender)
 app.command("pricing")(_pricing.eval_pricing)
 app.command("vision")(_vision.eval_vision)
+app.command("abandonment")(_behaviour.eval_abandonment)
 
 
 def open_eval_index(products: Path, index_dir: Path | None, **index_kwargs: Any) -> Any:

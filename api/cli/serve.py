@@ -33,6 +33,14 @@ def setup() -> None:
         _ensure_reranker(rt)
         _ensure_pricing(rt)
         _ensure_vision(rt, Path(cfg.demo_catalog))
+        _ensure_abandonment(rt)
+
+
+def _ensure_abandonment(rt: Any) -> None:
+    """Simulate shopper sessions (if the log has too few) and train the abandonment model, if missing."""
+    from api.cli.behaviour import setup_abandonment
+
+    setup_abandonment(rt)
 
 
 def _ensure_demo_price_history(rt: Any, demo: Path) -> None:

@@ -23,21 +23,27 @@ router = APIRouter(prefix="/v1/staff/analytics", tags=["staff"], responses=ERROR
 Since = Annotated[str | None, Query(max_length=64, description="ISO 8601 or 7d / 24h / 2w; default 30d")]
 Until = Annotated[str | None, Query(max_length=64, description="ISO 8601 or 7d / 24h / 2w; default now")]
 Top = Annotated[int, Query(ge=1, le=200, description="rows in each top-N list")]
+Simulated = Annotated[bool, Query(description="include simulated shoppers' sessions (the demo's)")]
 ReportName = Literal["summary", "funnel", "intents", "intent_trend", "queries", "zero_results", "products"]
 
 
-def build(runtime: Any, since: str | None, until: str | None, top: int) -> dict[str, Any]:
+def build(runtime: Any, since: str | None, until: str | None, top: int, simulated: bool) -> dict[str, Any]:
     rng = analytics.AnalyticsRange.of(parse_when(since, "since"), parse_when(until, "until"))
     with runtime.db.session() as s:
-        return analytics.report(s, rng, top=top)
+        return analytics.report(s, rng, top=top, simulated=simulated)
 
 
 @router.get("", operation_id="staff_analytics")
 def all_reports(
-    runtime: RuntimeDep, user: StaffDep, since: Since = None, until: Until = None, top: Top = 20
+    runtime: RuntimeDep,
+    user: StaffDep,
+    since: Since = None,
+    until: Until = None,
+    top: Top = 20,
+    simulated: Simulated = False,
 ) -> dict[str, Any]:
     """Every figure at once (what the analytics page draws)."""
-    return build(runtime, since, until, top)
+    return build(runtime, since, until, top, simulated)
 
 
 @router.get(
@@ -52,10 +58,11 @@ def one_report(
     since: Since = None,
     until: Until = None,
     top: Top = 20,
+    simulated: Simulated = False,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> Any:
     """One report; ``format=csv`` answers ``text/csv`` with a header row."""
-    data = build(runtime, since, until, top)
+    data = build(runtime, since, until, top, simulated)
     if format == "csv":
         return PlainTextResponse(
             analytics.to_csv(data, report),

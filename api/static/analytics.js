@@ -116,6 +116,7 @@
     var q = [];
     if ($("r-since").value) q.push("since=" + encodeURIComponent($("r-since").value + "T00:00:00Z"));
     if ($("r-until").value) q.push("until=" + encodeURIComponent($("r-until").value + "T00:00:00Z"));
+    if ($("r-simulated").checked) q.push("simulated=true");
     return q.join("&");
   }
 
@@ -286,8 +287,15 @@
     call("/v1/staff/at-risk")
       .then(function (data) {
         var rows = data.sessions || [];
+        if (data.model === null) {
+          clear($("risk-rows"));
+          $("risk-empty").hidden = false;
+          $("risk-empty").textContent = "No abandonment model yet (shopassist train abandonment).";
+          return;
+        }
         rowsInto($("risk-rows"), rows, function (r) {
-          var idle = r.idle_s === undefined || r.idle_s === null ? "" : Math.round(r.idle_s / 60) + " min";
+          var last = Date.parse(r.last_activity);
+          var idle = isNaN(last) ? "" : Math.max(0, Math.round((Date.now() - last) / 60000)) + " min";
           return [String(r.session_id).slice(0, 10) + "…", pct(r.risk), r.last_message || "", idle];
         });
         $("risk-empty").hidden = true;
@@ -295,7 +303,7 @@
       .catch(function (err) {
         clear($("risk-rows"));
         $("risk-empty").hidden = false;
-        $("risk-empty").textContent = err.status === 404 ? "No abandonment model yet." : err.message;
+        $("risk-empty").textContent = err.message;
       });
   }
 

@@ -91,7 +91,57 @@
     $("keys").hidden = role !== "admin";
     if (role === "admin") loadKeys();
     loadList();
+    loadAtRisk();
   }
+
+  /* ------------------------------------------------------------------ live sessions at risk */
+
+  /* Live conversations the abandonment model says may end without an order (GET /v1/staff/at-risk);
+   * the panel stays hidden without a trained model or where the route is not served. */
+  function loadAtRisk() {
+    return call("GET", "/v1/staff/at-risk?minutes=30&limit=20")
+      .then(function (data) {
+        var box = $("at-risk");
+        if (!data.model) {
+          box.hidden = true;
+          return;
+        }
+        box.hidden = false;
+        var rows = data.sessions || [];
+        $("at-risk-note").textContent = rows.length
+          ? rows.length + (rows.length === 1 ? " live conversation" : " live conversations") +
+            " may end without an order (risk \u2265 " + data.threshold + ")."
+          : "No live conversation is at risk right now.";
+        var ul = $("at-risk-list");
+        ul.replaceChildren();
+        rows.forEach(function (c) {
+          var li = el("li", "st-conv", null, { "data-session-id": c.session_id });
+          var b = el("button", null, null, { type: "button" });
+          b.appendChild(el("span", "st-conv-first", c.last_message || "(no message)"));
+          var meta = el("span", "st-conv-meta");
+          meta.appendChild(el("span", "st-tag st-tag-warn", "risk " + Math.round(c.risk * 100) + "%"));
+          if (c.handoff) meta.appendChild(el("span", "st-tag st-tag-alert", "handed off"));
+          meta.appendChild(
+            document.createTextNode(c.last_activity + " \u00B7 " + c.turns + " turns \u00B7 " + c.last_action)
+          );
+          b.appendChild(meta);
+          b.addEventListener("click", function () {
+            openConversation(c.session_id);
+          });
+          li.appendChild(b);
+          ul.appendChild(li);
+        });
+      })
+      .catch(function (err) {
+        $("at-risk").hidden = true;
+        if (err && err.status === 404) atRiskServed = false; // this server has no such route
+      });
+  }
+
+  var atRiskServed = true;
+  window.setInterval(function () {
+    if (atRiskServed && key() && !$("console").hidden) loadAtRisk();
+  }, 30000);
 
   function verify() {
     return call("GET", "/v1/staff/conversations?limit=1").then(function () {

@@ -29,6 +29,7 @@ from assistant.commerce._address_data import (
     postal_format,
 )
 from assistant.errors import InvalidAddress, InvalidEmail
+from assistant.pii import redact_card_numbers
 
 __all__ = [
     "Address",
@@ -175,7 +176,7 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     value = _WS.sub(" ", value).strip()
     if any(unicodedata.category(c).startswith("C") for c in value):
         raise InvalidAddress(f"{key} contains control characters", field=key)
-    return value
+    return redact_card_numbers(value)  # a card number typed into an address is never stored
 
 
 def _normalise_fields(data: Mapping[str, Any]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from assistant.commerce._common import as_utc, iso
 from assistant.commerce._sessions import get_session
 from assistant.errors import InvalidRequest
 from assistant.models import HandoffRow, NoticeRow, utcnow
+from assistant.pii import redact_card_numbers
 
 __all__ = [
     "NOTICE_KINDS",
@@ -98,7 +99,7 @@ def _clean_text(text: str, what: str) -> str:
     text = text.strip()
     if len(text) > MAX_TEXT:
         raise InvalidRequest(f"{what} is longer than {MAX_TEXT} characters")
-    return text
+    return redact_card_numbers(text)  # never stored, even when staff paste one
 
 
 def add_notice(

@@ -21,8 +21,10 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from assistant import commerce
+from assistant.behaviour.live import watch_turn
 from assistant.db import Database
 from assistant.dialogue._policy import Policy, TurnContext
+from assistant.dialogue._quotes import parse_heeding_quotes
 from assistant.dialogue._response import ChatResponse, IntentOut, ProductCardOut
 from assistant.dialogue._state import DialogueState
 from assistant.dialogue._text import speech_text, voice_speech
@@ -98,13 +100,17 @@ class Assistant:
         order_webhook: Any = None,
         recommender: Recommender | None = None,
         reranker: Callable[[], Any] | None = None,
+        abandonment: Callable[[], Any] | None = None,
         prices: Any = None,
         images: Any = None,
         uploads: Any = None,
         on_turn: Callable[[TurnRecord], None] | None = None,
+        responder: Callable[[str, ChatResponse], str | None] | None = None,
     ) -> None:
         self.db = db
         self.on_turn = on_turn
+        self.abandonment = abandonment  # the abandonment model's getter (assistant.behaviour); None = off
+        self.responder = responder  # optional LLM wording of the reply (assistant.llm); None = the policy's
         self.index = index
         self.nlu = nlu
         self.policy = Policy(
@@ -125,6 +131,35 @@ class Assistant:
             self.on_turn(record)  # type: ignore[misc]
         except Exception:  # metrics never fail a turn that is already committed
             log.exception("turn observer failed")
+
+    def _phrase(
+        self, text: str, response: ChatResponse, timings: dict[str, float], t_start: float
+    ) -> ChatResponse:
+        """The responder rewords the committed turn's reply (``reply`` and ``speech`` only).
+
+        It runs after the commit, so a slow model never holds the session row or SQLite's write
+        lock; the turn log then gets the reply sent and ``llm_ms``.  Any failure keeps the policy's.
+        """
+        t0 = time.perf_counter()
+        try:
+            reply = self.responder(text, response)  # type: ignore[misc]
+        except Exception:
+            log.warning("llm responder failed; the policy's reply is sent", exc_info=True)
+            reply = None
+        timings["llm_ms"] = (time.perf_counter() - t0) * 1000
+        if reply and reply.strip() and reply != response.reply:
+            response = response.model_copy(update={"reply": reply, "speech": speech_text(reply)})
+        try:
+            with self.db.session() as s:
+                row = s.get(TurnRow, response.turn_id)
+                if row is not None:
+                    row.reply = response.reply
+                    row.response = response.model_dump(mode="json")
+                    row.latency_ms = dict(row.latency_ms or {}) | {k: round(v, 2) for k, v in timings.items()}
+                    row.total_ms = round((time.perf_counter() - t_start) * 1000, 2)
+        except Exception:  # the turn is committed: its log keeps the policy's reply
+            log.exception("could not record the llm reply in the turn log")
+        return response
 
     @contextmanager
     def _session_lock(self, session_id: str) -> Iterator[None]:
@@ -157,7 +192,8 @@ class Assistant:
             raise InvalidRequest("transcripts must hold at least one hypothesis")
         best: tuple[float, int, str, Any] | None = None
         for i, (raw, asr_confidence) in enumerate(transcripts):
-            text = normalize_spoken(raw.strip()).strip() if raw.strip() else ""
+            # card numbers go before the NLU reads a hypothesis, as in turn(): its slots are stored
+            text = redact_card_numbers(normalize_spoken(raw.strip()).strip()) if raw.strip() else ""
             if not text or len(text) > MAX_MESSAGE_CHARS:
                 continue
             parse = self.nlu.parse(text)
@@ -204,7 +240,7 @@ class Assistant:
             self.uploads.path(image_id)  # 404 image_not_found before any work
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        parse = nlu_result or self.nlu.parse(text)
+        parse = nlu_result or parse_heeding_quotes(self.nlu, text)
         timings["nlu_ms"] = (time.perf_counter() - t0) * 1000
         self.index.reload_if_changed()
         if self.policy.images is not None:
@@ -232,6 +268,8 @@ class Assistant:
             timings["policy_ms"] = (time.perf_counter() - t0) * 1000 - sum(
                 timings.get(k, 0.0) for k in ("retrieval_ms", "rerank_ms", "pricing_ms", "image_embed_ms")
             )
+            # risk that the session ends without an order; at risk, an offer of help joins the reply
+            watched = watch_turn(self.abandonment, ctx, outcome)
             t0 = time.perf_counter()
             state.last_action = outcome.action
             cart = commerce.get_cart(s, session_id=session_id).to_public()
@@ -276,10 +314,13 @@ class Assistant:
                     n_results=outcome.n_results,
                     reply=outcome.reply,
                     response=response.model_dump(mode="json"),
-                    latency_ms={k: round(v, 2) for k, v in timings.items()},
+                    latency_ms={**{k: round(v, 2) for k, v in timings.items()}, **watched},
                     total_ms=round(total_ms, 2),
                 )
             )
+        if self.responder is not None:
+            response = self._phrase(text, response, timings, t_start)
+            total_ms = (time.perf_counter() - t_start) * 1000
         if self.on_turn is not None:
             self._notify(
                 TurnRecord(

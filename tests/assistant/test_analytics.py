@@ -193,3 +193,18 @@ def test_cli_report(logged: Database, env_settings: Settings) -> None:
     assert csv_out.stdout.splitlines()[0] == "query,searches,max_results"
     bad = runner.invoke(app, ["analytics", "report", "--format", "csv"])
     assert bad.exit_code == 1 and bad.stderr.startswith("error: --format csv needs --report")
+
+
+def test_simulated_shoppers_are_left_out_unless_asked_for(logged: Database) -> None:
+    with logged.session() as s:
+        s.add(
+            SessionRow(
+                id="S" * 43, created_at=NOW - timedelta(days=1), updated_at=NOW, state={}, channel="simulated"
+            )
+        )
+        s.flush()
+        _turn(s, "S" * 43, 1, "search", "show_products", n=4, msg="red scarf")
+    rng = analytics.AnalyticsRange.of(NOW - timedelta(days=7), NOW)
+    with logged.session() as s:
+        assert analytics.report(s, rng)["summary"]["sessions"] == 5
+        assert analytics.report(s, rng, simulated=True)["summary"]["sessions"] == 6

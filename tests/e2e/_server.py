@@ -53,6 +53,13 @@ def prepare(data: Path, nlu_model_dir: Path) -> subprocess.CompletedProcess[str]
 class Server:
     proc: subprocess.Popen[bytes]
     base: str
+    log: Path | None = None
+
+    def log_text(self) -> str:
+        """What the server wrote (its request log included)."""
+        if self.log is None or not self.log.exists():
+            return ""
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
     def stop(self, *, hard: bool = False) -> None:
         if hard:
@@ -64,28 +71,30 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
-        if self.proc.stderr:
-            self.proc.stderr.close()
 
 
-def start(data: Path, *, timeout_s: float = 90) -> Server:
+def start(data: Path, *, timeout_s: float = 90, env: dict[str, str] | None = None) -> Server:
+    """``shopassist serve`` on a free port over ``data``; ``env`` adds or overrides variables."""
     port = free_port()
-    proc = subprocess.Popen(
-        [*cli(), "serve", "--port", str(port)],
-        cwd=REPO,
-        env=server_env(data),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    # a file, not a pipe: a busy server's request log would fill a pipe nobody reads and block it
+    log = data.parent / f"server-{port}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [*cli(), "serve", "--port", str(port)],
+            cwd=REPO,
+            env={**server_env(data), **(env or {})},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = log.read_text(encoding="utf-8", errors="replace")
             raise RuntimeError(f"server exited with {proc.returncode}: {err[-2000:]}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return Server(proc, base)
+                return Server(proc, base, log)
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()

@@ -1,0 +1,1 @@
+"""Alembic migrations (a package, so a non-editable install ships them)."""
