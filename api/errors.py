@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import ShopAssistError
 
-__all__ = ["install_error_handlers", "error_response", "mark_error", "ERROR_RESPONSES"]
+__all__ = ["install_error_handlers", "error_response", "mark_error", "route_of", "ERROR_RESPONSES"]
 
 log = logging.getLogger("shopassist.api")
 
@@ -90,10 +90,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         mark_error(request, "internal_error")
         rid = getattr(request.state, "request_id", "-")
-        log.exception("unhandled error on %s %s (request %s)", request.method, _route(request), rid)
+        log.exception("unhandled error on %s %s (request %s)", request.method, route_of(request.scope), rid)
         return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
 
 
-def _route(request: Request) -> str:
-    route = request.scope.get("route")
-    return str(getattr(route, "path", "unmatched"))
+def route_of(scope: Any) -> str:
+    """The matched route's template (``/v1/sessions/{session_id}``), never the path with its ids."""
+    path = getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"

@@ -6,7 +6,6 @@ request stays in microseconds.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_response, route_of
 from assistant.observability import Metrics, log_request, request_id_from
 
 __all__ = ["ObserveRequests", "LimitBodySize"]
@@ -24,12 +24,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if k == name:
             return str(v.decode("latin-1"))
     return None
-
-
-def route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
 
 
 class ObserveRequests:
@@ -98,22 +92,10 @@ class LimitBodySize:
                 return limit
         return self.limit
 
-    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         scope.setdefault("state", {})["error_code"] = "payload_too_large"
-        body = json.dumps(
-            {"error": {"code": "payload_too_large", "message": f"the request body is over {limit} bytes"}}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        answer = error_response(413, "payload_too_large", f"the request body is over {limit} bytes")
+        await answer(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -127,7 +109,7 @@ class LimitBodySize:
             except ValueError:
                 too_big = False  # the server rejects a malformed length itself
             if too_big:
-                await self._too_large(scope, send, limit)
+                await self._too_large(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -141,7 +123,7 @@ class LimitBodySize:
                 break
             size += len(message.get("body", b""))
             if size > limit:
-                await self._too_large(scope, send, limit)
+                await self._too_large(scope, receive, send, limit)
                 return
             messages.append(message)
             if not message.get("more_body", False):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -57,12 +57,7 @@ class ErasureReport:
         self.images += other.images
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "sessions": self.sessions,
-            "turns": self.turns,
-            "orders_scrubbed": self.orders_scrubbed,
-            "images": self.images,
-        }
+        return asdict(self)
 
 
 def _scrub_address(address: dict[str, Any] | None) -> dict[str, Any]:

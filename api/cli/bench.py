@@ -30,6 +30,7 @@ import random
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -136,23 +137,27 @@ def _start_server(timeout_s: float = 180) -> tuple[subprocess.Popen[bytes], str]
 
     port = _free_port()
     env = {**os.environ, "SHOPASSIST_RATE_LIMIT_PER_IP": "1000000/minute", "SHOPASSIST_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"the server exited with {proc.returncode}: {err.strip().splitlines()[-1:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
+    # a file, not a pipe nobody reads: a pipe that fills up blocks the server (which keeps its own
+    # handle on the file once started)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                log.seek(0)
+                last = log.read().decode(errors="replace").strip().splitlines()[-1:]
+                raise RuntimeError(f"the server exited with {proc.returncode}: {last}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    return proc, base
+            except httpx.HTTPError:
+                time.sleep(0.3)
     proc.kill()
     raise RuntimeError("the server did not become healthy in time")
 
