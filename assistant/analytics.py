@@ -38,6 +38,7 @@ from assistant.behaviour.logs import SIMULATED_CHANNEL
 from assistant.commerce._common import as_utc
 from assistant.models import EventRow, HandoffRow, OrderRow, ProductRow, SessionRow, TurnRow
 from assistant.pii import mask_pii
+from assistant.staff import LOW_CONFIDENCE
 
 __all__ = ["FUNNEL_STEPS", "REPORTS", "AnalyticsRange", "report", "to_csv", "LOW_RESULTS"]
 
@@ -52,7 +53,6 @@ FUNNEL_STEPS: Final = (
 REPORTS: Final = ("summary", "funnel", "intents", "intent_trend", "queries", "zero_results", "products")
 #: a search that found at most this many products is a "low-result" query
 LOW_RESULTS: Final = 2
-LOW_CONFIDENCE: Final = 0.5  # the NLU's own threshold (assistant.staff.LOW_CONFIDENCE)
 
 _DETAIL_ACTIONS = frozenset({"show_details", "compare"})
 _DETAIL_EVENTS = frozenset({"view", "click", "image_open"})

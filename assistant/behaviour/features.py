@@ -9,7 +9,7 @@ made, and the clicks the shopper made while reading the previous answer).  Row *
 * ``action=<name>`` one-hot over the policy's actions (``action=other``);
 * ``searched`` (the turn ran a catalog search), ``zero_results`` (it found nothing),
   ``log_results`` (log(1 + results found)), ``log_shown`` (log(1 + product cards shown));
-* ``confidence`` (the NLU's), ``low_confidence`` (under 0.5);
+* ``confidence`` (the NLU's), ``low_confidence`` (under ``assistant.staff.LOW_CONFIDENCE``, 0.5);
 * ``first_turn``, ``log_dwell`` (log(1 + seconds since the previous turn), capped at an hour: the
   shopper's reading and thinking time), ``log_turn`` (log(1 + turn index));
 * ``cart_adds``, ``cart_removes`` (in the turn's window), ``log_cart`` (log(1 + lines in the cart
@@ -33,6 +33,8 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+
+from assistant.staff import LOW_CONFIDENCE
 
 __all__ = [
     "ACTIONS",
@@ -208,7 +210,7 @@ def turn_features(turns: Sequence[TurnLog], events: Sequence[EventLog]) -> npt.N
             row[_COLUMN["log_results"]] = math.log1p(max(0, turn.n_results))
         row[_COLUMN["log_shown"]] = math.log1p(max(0, turn.n_shown))
         row[_COLUMN["confidence"]] = float(turn.confidence)
-        row[_COLUMN["low_confidence"]] = float(turn.confidence < 0.5)
+        row[_COLUMN["low_confidence"]] = float(turn.confidence < LOW_CONFIDENCE)
         if prev_at is None:
             row[_COLUMN["first_turn"]] = 1.0
         else:
