@@ -3,7 +3,6 @@
  * from the logs is inserted with textContent, never as HTML. */
 (function () {
   "use strict";
-  var KEY = "shopassist.staff.key";
   var SVG = "http://www.w3.org/2000/svg";
   var COLOURS = ["#2f6fdb", "#e07b12", "#1b9e5a", "#b8326b", "#6b4fc8", "#0f9bb0", "#8a8d12", "#7a5a3a"];
   var STEP_NAMES = {
@@ -15,16 +14,11 @@
     order_placed: "Order placed",
   };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var S = window.ShopAssistStaff;
+  var $ = S.$;
+  var el = S.el;
+  var key = S.key;
+  var flash = S.flash;
 
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
@@ -35,37 +29,9 @@
     return node;
   }
 
-  function key() {
-    try {
-      return window.sessionStorage.getItem(KEY);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function flash(text, ok) {
-    var f = $("flash");
-    f.textContent = text || "";
-    f.className = "st-flash" + (ok ? " st-ok" : "");
-  }
-
   function call(path, raw) {
-    return fetch(path, { headers: { Authorization: "Bearer " + key() } }).then(function (res) {
-      if (raw && res.ok) return res.text();
-      return res
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (data) {
-          if (!res.ok) {
-            var err = new Error((data.error && data.error.message) || "HTTP " + res.status);
-            err.status = res.status;
-            if (res.status === 401) signOut("Your key was not accepted; sign in again.");
-            throw err;
-          }
-          return data;
-        });
+    return S.call("GET", path, undefined, raw, function () {
+      signOut("Your key was not accepted; sign in again.");
     });
   }
 
@@ -80,11 +46,7 @@
   /* ------------------------------------------------------------------ sign in */
 
   function signOut(message) {
-    try {
-      window.sessionStorage.removeItem(KEY);
-    } catch (e) {
-      /* ignore */
-    }
+    S.clearKey();
     $("board").hidden = true;
     $("who").hidden = true;
     $("signin").hidden = false;
@@ -339,11 +301,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     $("signin-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
-      try {
-        window.sessionStorage.setItem(KEY, $("key").value.trim());
-      } catch (e) {
-        /* ignore */
-      }
+      S.setKey($("key").value.trim());
       $("key").value = "";
       signedIn();
     });

@@ -2,7 +2,6 @@
  * Every piece of conversation text is inserted as text (textContent / setAttribute), never as HTML. */
 (function () {
   "use strict";
-  var KEY = "shopassist.staff.key";
   var INTENTS = [
     "greet", "goodbye", "search", "refine", "product_info", "compare", "recommend", "add_to_cart",
     "remove_from_cart", "view_cart", "checkout", "order_status", "price_advice", "price_alert",
@@ -11,56 +10,15 @@
   var STATUSES = ["placed", "shipped", "delivered", "cancelled"];
   var current = null;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, cls, text, attrs) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    Object.keys(attrs || {}).forEach(function (k) {
-      node.setAttribute(k, String(attrs[k]));
-    });
-    return node;
-  }
-
-  function key() {
-    try {
-      return window.sessionStorage.getItem(KEY);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function flash(text, ok) {
-    var f = $("flash");
-    f.textContent = text || "";
-    f.className = "st-flash" + (ok ? " st-ok" : "");
-  }
+  var S = window.ShopAssistStaff;
+  var $ = S.$;
+  var el = S.el;
+  var key = S.key;
+  var flash = S.flash;
 
   function call(method, path, body, raw) {
-    var init = { method: method, headers: { Authorization: "Bearer " + key() } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(path, init).then(function (res) {
-      if (raw && res.ok) return res.text();
-      return res
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (data) {
-          if (!res.ok) {
-            var err = new Error((data.error && data.error.message) || "HTTP " + res.status);
-            err.status = res.status;
-            if (res.status === 401) signOut("Your key was not accepted; sign in again.");
-            throw err;
-          }
-          return data;
-        });
+    return S.call(method, path, body, raw, function () {
+      signOut("Your key was not accepted; sign in again.");
     });
   }
 
@@ -71,11 +29,7 @@
   /* ------------------------------------------------------------------ sign in */
 
   function signOut(message) {
-    try {
-      window.sessionStorage.removeItem(KEY);
-    } catch (e) {
-      /* ignore */
-    }
+    S.clearKey();
     $("console").hidden = true;
     $("who").hidden = true;
     $("signin").hidden = false;
@@ -162,11 +116,7 @@
     e.preventDefault();
     var value = $("key").value.trim();
     if (!value) return;
-    try {
-      window.sessionStorage.setItem(KEY, value);
-    } catch (err) {
-      flash("This browser keeps no session storage; the key is not kept.");
-    }
+    if (!S.setKey(value)) flash("This browser keeps no session storage; the key is not kept.");
     $("key").value = "";
     flash("");
     verify().catch(fail);

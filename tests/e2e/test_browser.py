@@ -148,6 +148,7 @@ def test_static_routes_have_types_and_caching(site: tuple[str, Path]) -> None:
         ("/static/staff.js", "text/javascript"),
         ("/staff/analytics", "text/html"),
         ("/static/analytics.js", "text/javascript"),
+        ("/static/staff-common.js", "text/javascript"),
         ("/static/analytics.css", "text/css"),
     ]:
         r = httpx.get(base + path)
