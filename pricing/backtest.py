@@ -2,8 +2,11 @@
 
 Protocol (weekly series): an origin every 4 weeks once a series has 52 weeks of history; point
 forecasts scored at 4 and 12 weeks ahead, the 80 % interval and the drop probability at 4 weeks (a drop
-= the minimum price within the horizon ≤ 95 % of the price at the origin).  Monthly series (Olist): an
-origin every month once a series has 6 months, horizons 1 and 3 months, drop within 1 month.
+= the minimum price within the horizon ≤ 95 % of the price at the origin).  ``coverage@4`` scores
+the interval as a randomised interval where the price did not move (see :func:`coverage`: closed
+intervals cannot be 80 % when most prices sit still); ``coverage_closed@4`` is the plain share inside.
+Monthly series (Olist): an origin every month once a series has 6 months, horizons 1 and 3 months,
+drop within 1 month.
 
 No leakage: every model is (re)fitted on a schedule of calendar dates, ``retrain_every`` periods
 apart from the first origin; the model fitted at date D learns only from windows whose targets end on
@@ -69,12 +72,42 @@ def smape(forecast: FloatArray, actual: FloatArray) -> float:
     )
 
 
-def coverage(low: FloatArray, high: FloatArray, actual: FloatArray) -> float:
-    """Share of actuals inside [low, high] (closed; a cent of rounding tolerance)."""
+def coverage(
+    low: FloatArray,
+    high: FloatArray,
+    actual: FloatArray,
+    origin: FloatArray | None = None,
+    below: FloatArray | None = None,
+    above: FloatArray | None = None,
+) -> float:
+    """Coverage of the 80 % intervals [low, high] (closed, with a rounding tolerance).
+
+    Without ``origin``/``below``/``above``: the share of actuals inside.  With them, ties at the atom
+    are scored as a *randomised* interval would be (the randomised PIT of Czado, Gneiting & Held,
+    2009, for predictive distributions with point masses).  A shelf price usually stays exactly at
+    today's price, so the forecast distribution puts mass ``1 - below - above`` on that one value and
+    no closed interval can hold 80 %: the 10th and 90th percentiles both *are* today's price, and a
+    closed interval then covers every unchanged window (97 % of M5's).  When the price did not move
+    and the interval holds it, the window counts the share of the atom that lies between the 10th and
+    90th percentile — ``|[below, 1 - above] ∩ [0.1, 0.9]| / (1 - below - above)`` — which averages
+    to 0.8 exactly when ``below`` and ``above`` are calibrated; every other window counts 1 when the
+    actual is inside, as before.
+    """
     if not len(actual):
         return math.nan
     tol = 1e-6 * np.maximum(np.abs(actual), 1.0)
-    return float(np.mean((actual >= low - tol) & (actual <= high + tol)))
+    inside = ((actual >= low - tol) & (actual <= high + tol)).astype(np.float64)
+    if origin is None or below is None or above is None:
+        return float(np.mean(inside))
+    b = np.clip(below, 0.0, 1.0)
+    a = np.clip(above, 0.0, 1.0 - b)
+    atom = 1.0 - b - a
+    overlap = np.clip(np.minimum(1.0 - a, 0.9) - np.maximum(b, 0.1), 0.0, None)
+    share = np.where(
+        atom > 1e-9, np.clip(overlap / np.maximum(atom, 1e-9), 0.0, 1.0), ((b >= 0.1) & (b <= 0.9)) * 1.0
+    )
+    tie = (np.abs(actual - origin) <= tol) & (inside > 0)
+    return float(np.mean(np.where(tie, share, inside)))
 
 
 def auc(scores: FloatArray, labels: npt.NDArray[np.bool_]) -> float:
@@ -128,6 +161,9 @@ class _Windows:
     point: dict[int, list[FloatArray]] = field(default_factory=dict)
     low: list[FloatArray] = field(default_factory=list)
     high: list[FloatArray] = field(default_factory=list)
+    origin: list[FloatArray] = field(default_factory=list)
+    below: list[FloatArray] = field(default_factory=list)
+    above: list[FloatArray] = field(default_factory=list)
     drop_p: list[FloatArray] = field(default_factory=list)
     drop_y: list[npt.NDArray[np.bool_]] = field(default_factory=list)
     validation: list[npt.NDArray[np.bool_]] = field(default_factory=list)
@@ -279,6 +315,10 @@ def _score(
     ok = origins + h0 <= n - 1
     w.low.append(low[ok, h0 - 1])
     w.high.append(high[ok, h0 - 1])
+    w.origin.append(p[origins[ok]])
+    nan = np.full(int(ok.sum()), np.nan)
+    w.below.append(batch.below[ok, h0 - 1] if batch.below is not None else nan)
+    w.above.append(batch.above[ok, h0 - 1] if batch.above is not None else nan)
     dh = config.drop_horizon
     ok = origins + dh <= n - 1
     o = origins[ok]
@@ -300,9 +340,18 @@ def _summarise(name: str, w: _Windows, config: BacktestConfig) -> ModelScores:
         a, f = np.concatenate(w.actual[h]), np.concatenate(w.point[h])
         metrics[f"smape@{h}"] = smape(f, a)
     h0 = config.horizons[0]
+    low, high, actual = np.concatenate(w.low), np.concatenate(w.high), np.concatenate(w.actual[h0])
+    below, above = np.concatenate(w.below), np.concatenate(w.above)
+    known = bool(np.isfinite(below).all() and np.isfinite(above).all())
     metrics[f"coverage@{h0}"] = coverage(
-        np.concatenate(w.low), np.concatenate(w.high), np.concatenate(w.actual[h0])
+        low,
+        high,
+        actual,
+        np.concatenate(w.origin) if known else None,
+        below if known else None,
+        above if known else None,
     )
+    metrics[f"coverage_closed@{h0}"] = coverage(low, high, actual)
     dp, dy = np.concatenate(w.drop_p), np.concatenate(w.drop_y)
     v = np.concatenate(w.validation)
     metrics["drop_auc"] = auc(dp, dy)

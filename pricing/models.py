@@ -18,7 +18,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -49,6 +49,8 @@ Progress = Callable[[int, int], None]
 MAX_HORIZON = 12
 #: windows at which an item's own statistics get half the weight (the rest is the panel's)
 SHRINK_WINDOWS = 26.0
+#: a log change smaller than this is "no change" (prices are in cents; this is far below a cent)
+MOVE_EPS = 1e-6
 CONFIG_FILE = "config.json"
 
 
@@ -75,6 +77,11 @@ class ForecastBatch:
     low: FloatArray
     high: FloatArray
     drop: FloatArray
+    #: (n_origins, horizon): probability that the price then is below / above the origin's price.
+    #: Shelf prices mostly do not move, so the predictive distribution has an atom at today's price
+    #: of mass ``1 - below - above``; the backtest needs it to score interval coverage honestly
+    below: FloatArray | None = None
+    above: FloatArray | None = None
 
     def row(self, i: int) -> Forecast:
         return Forecast(self.point[i].copy(), self.low[i].copy(), self.high[i].copy(), float(self.drop[i]))
@@ -95,15 +102,20 @@ class PanelStats:
     q10: list[float]
     q90: list[float]
     drop_rate: list[float]
+    #: share of h-step windows whose price ended below / above where it started (empty in configs
+    #: saved before these existed: read as no movement)
+    below: list[float] = field(default_factory=list)
+    above: list[float] = field(default_factory=list)
 
     @classmethod
     def default(cls) -> PanelStats:
         """Used when nothing was fitted: no movement expected, a small drop rate."""
-        return cls([0.0] * MAX_HORIZON, [0.0] * MAX_HORIZON, [0.02] * MAX_HORIZON)
+        zeros = [0.0] * MAX_HORIZON
+        return cls(list(zeros), list(zeros), [0.02] * MAX_HORIZON, list(zeros), list(zeros))
 
     @classmethod
     def fit(cls, series: Sequence[PriceSeries], until: np.datetime64 | None = None) -> PanelStats:
-        q10, q90, rates = [], [], []
+        q10, q90, rates, below, above = [], [], [], [], []
         for h in range(1, MAX_HORIZON + 1):
             changes: list[FloatArray] = []
             drops = 0.0
@@ -123,11 +135,20 @@ class PanelStats:
             q10.append(float(np.quantile(pooled, 0.1)))
             q90.append(float(np.quantile(pooled, 0.9)))
             rates.append(drops / max(windows, 1))
-        return cls(q10, q90, rates)
+            below.append(float(np.mean(pooled < -MOVE_EPS)))
+            above.append(float(np.mean(pooled > MOVE_EPS)))
+        return cls(q10, q90, rates, below, above)
 
     def at(self, horizon: int) -> tuple[float, float, float]:
         i = min(max(horizon, 1), len(self.q10)) - 1
         return self.q10[i], self.q90[i], self.drop_rate[i]
+
+    def moves(self, horizon: int) -> tuple[float, float]:
+        """Pooled share of ``horizon``-step windows ending below / above their start."""
+        if not self.below or not self.above:
+            return 0.0, 0.0
+        i = min(max(horizon, 1), len(self.below)) - 1
+        return self.below[i], self.above[i]
 
 
 def _prefix_quantiles(values: FloatArray, counts: IntArray, qs: Sequence[float]) -> FloatArray:
@@ -207,6 +228,22 @@ class Forecaster(ABC):
             high[:, h - 1] = np.maximum(w * item[:, 1] + (1 - w) * p90, 0.0)
         return low, high
 
+    def _moves(self, series: PriceSeries, origins: IntArray, horizon: int) -> tuple[FloatArray, FloatArray]:
+        """Probability (n_origins, horizon) that the price h periods on is below / above the origin's:
+        the item's share of past h-step changes each way, shrunk toward the panel's like the interval."""
+        lp = np.log(series.prices)
+        below = np.zeros((len(origins), horizon))
+        above = np.zeros((len(origins), horizon))
+        for h in range(1, horizon + 1):
+            changes = lp[h:] - lp[:-h] if len(lp) > h else np.zeros(0)
+            cum_down = np.concatenate([[0.0], np.cumsum(changes < -MOVE_EPS)])
+            cum_up = np.concatenate([[0.0], np.cumsum(changes > MOVE_EPS)])
+            counts = np.clip(origins - h + 1, 0, len(changes)).astype(np.int64)
+            p_down, p_up = self.panel.moves(h)
+            below[:, h - 1] = (cum_down[counts] + SHRINK_WINDOWS * p_down) / (counts + SHRINK_WINDOWS)
+            above[:, h - 1] = (cum_up[counts] + SHRINK_WINDOWS * p_up) / (counts + SHRINK_WINDOWS)
+        return below, above
+
     def _drop_rate(self, series: PriceSeries, origins: IntArray, horizon: int) -> FloatArray:
         """The item's share of past ``horizon``-windows with a ≥ 5 % drop, shrunk to the panel rate."""
         d = drop_windows(series.prices, horizon).astype(np.float64)
@@ -246,7 +283,8 @@ class NaiveForecaster(Forecaster):
         low, high = self._intervals(series, origins, horizon)
         point = np.repeat(p0[:, None], horizon, axis=1)
         drop = self._drop_rate(series, origins, drop_horizon or horizon)
-        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop)
+        below, above = self._moves(series, origins, horizon)
+        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
 
 class SeasonalNaiveForecaster(Forecaster):
@@ -281,7 +319,8 @@ class SeasonalNaiveForecaster(Forecaster):
                 window_min = np.minimum(window_min, p[np.clip(a + h, 0, len(p) - 1)])
             last_year = np.where(ok, window_min <= DROP_RATIO * p[np.maximum(a, 0)] + 1e-9, 0.0)
         drop = np.where(ok, 0.5 * base + 0.5 * last_year, base)
-        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop)
+        below, above = self._moves(series, origins, horizon)
+        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
 
 class ETSForecaster(Forecaster):
@@ -364,7 +403,8 @@ class ETSForecaster(Forecaster):
         p0 = series.prices[origins]
         path_drop = point[:, : min(dh, horizon)].min(axis=1) <= DROP_RATIO * p0
         drop = np.where(path_drop, np.maximum(drop, 0.5), drop)
-        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop)
+        below, above = self._moves(series, origins, horizon)
+        return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
     def to_config(self) -> dict[str, Any]:
         return {**super().to_config(), "alpha": self.alpha, "beta": self.beta, "phi": self.phi}

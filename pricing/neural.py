@@ -4,8 +4,9 @@ Inputs are :func:`pricing.features.origin_features` (recent log-price ratios, ti
 change / markdown, where today's price sits in its 52-week range, how often and how regularly the item
 was marked down, price endings, season, calendar events, competitor ratios).  Outputs, for each
 horizon h = 1..``horizon``: the 10th / 50th / 90th percentile of log(price[t+h] / price[t]) (pinball
-loss; the three are ordered by construction) and the probability that a ≥ 5 % drop happened by h
-(sigmoid, binary cross-entropy).
+loss; the three are ordered by construction), the probability that a ≥ 5 % drop happened by h, and the
+probabilities that price[t+h] is below / above price[t] at all (sigmoids, binary cross-entropy; the
+rest is the atom at today's price that shelf prices mostly sit on, which the backtest's coverage needs).
 
 Point forecast: most shelf prices do not move in a month, so a learned median rarely beats "same as
 today" on absolute error.  ``point="auto"`` keeps the naive point unless the learned median beats it on
@@ -26,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from pricing.features import FEATURE_NAMES, origin_features, origin_targets
-from pricing.models import ForecastBatch, Forecaster, PanelStats, Progress, _valid_until
+from pricing.models import MOVE_EPS, ForecastBatch, Forecaster, PanelStats, Progress, _valid_until
 from pricing.series import PriceSeries
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ MIN_STD = 0.05
 #: fewest optimiser steps per network, whatever the panel size (a small panel gets more epochs)
 MIN_STEPS = 150
 CLIP = 8.0
+#: outputs per horizon: three quantiles, the drop logit, the below and above logits
+HEADS = 6
 
 
 DEFAULT_EXCLUDED = ("doy_sin", "doy_cos", "log_age", "log_drop4_windows", "has_year")
@@ -64,6 +67,8 @@ class NeuralConfig:
     max_samples: int = 250_000  # training windows per fit (uniform sample) to bound the time
     min_origin: int = 3  # origins with fewer earlier periods are not trained on
     drop_weight: float = 1.0
+    #: weight of the below / above heads' loss (they only describe the forecast distribution)
+    move_weight: float = 0.5
     point: str = "auto"  # "naive" | "median" | "auto" (chosen on held-out training series)
     seed: int = 0
     threads: int = 1
@@ -108,9 +113,9 @@ def _build_net(n_in: int, config: NeuralConfig) -> torch.nn.Module:
                     torch.nn.Dropout(config.dropout),
                 ]
                 width = config.hidden
-            layers.append(torch.nn.Linear(width, config.horizon * 4))
+            layers.append(torch.nn.Linear(width, config.horizon * HEADS))
             self.deep = torch.nn.Sequential(*layers)
-            self.wide = torch.nn.Linear(n_in, config.horizon * 4) if config.skip else None
+            self.wide = torch.nn.Linear(n_in, config.horizon * HEADS) if config.skip else None
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             out: torch.Tensor = self.deep(x)
@@ -120,14 +125,15 @@ def _build_net(n_in: int, config: NeuralConfig) -> torch.nn.Module:
 
 
 def _split_outputs(out: torch.Tensor, horizon: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ordered quantiles (batch, horizon, 3) in scaled log-ratio units, and drop logits (batch, horizon)."""
+    """Ordered quantiles (batch, horizon, 3) in scaled log-ratio units, and logits (batch, 3, horizon):
+    drop by h, below at h, above at h."""
     import torch
 
     raw = out[:, : horizon * 3].reshape(-1, horizon, 3)
     mid = raw[:, :, 1]
     low = mid - torch.nn.functional.softplus(raw[:, :, 0])
     high = mid + torch.nn.functional.softplus(raw[:, :, 2])
-    return torch.stack([low, mid, high], dim=2), out[:, horizon * 3 :]
+    return torch.stack([low, mid, high], dim=2), out[:, horizon * 3 :].reshape(-1, 3, horizon)
 
 
 @dataclass
@@ -207,7 +213,11 @@ class NeuralForecaster(Forecaster):
         self.std = np.maximum(data.x[~held].std(axis=0), MIN_STD)
         x = torch.tensor(self._standardise(data.x), dtype=torch.float32)
         y = torch.tensor(data.ratio * TARGET_SCALE, dtype=torch.float32)
-        d = torch.tensor(data.drop, dtype=torch.float32)
+        events = np.stack([data.drop, data.ratio < -MOVE_EPS, data.ratio > MOVE_EPS], axis=1)
+        d = torch.tensor(events, dtype=torch.float32)  # (windows, 3, horizon)
+        head_w = torch.tensor(
+            [self.config.drop_weight, self.config.move_weight, self.config.move_weight], dtype=torch.float32
+        )[None, :, None]
         m = torch.tensor(data.mask, dtype=torch.float32)
         train_idx = np.flatnonzero(~held)
         q = torch.tensor(QUANTILES, dtype=torch.float32)
@@ -215,15 +225,16 @@ class NeuralForecaster(Forecaster):
         batches = math.ceil(len(train_idx) / bs)
         epochs = max(self.config.epochs, math.ceil(MIN_STEPS / max(batches, 1)))  # small panels: enough steps
         per_member = epochs * batches
-        rate = (data.drop * data.mask)[~held].sum(axis=0) / np.maximum(data.mask[~held].sum(axis=0), 1.0)
-        prior = np.log(np.clip(rate, 1e-4, 0.5) / (1 - np.clip(rate, 1e-4, 0.5)))
+        masked = events * data.mask[:, None, :]
+        rate = masked[~held].sum(axis=0) / np.maximum(data.mask[~held].sum(axis=0), 1.0)[None, :]
+        prior = np.log(np.clip(rate, 1e-4, 0.5) / (1 - np.clip(rate, 1e-4, 0.5))).reshape(-1)
         steps = per_member * self.config.ensemble
         done = 0
         members = []
         for member in range(self.config.ensemble):
             torch.manual_seed(self.config.seed + 1000 * member)
             net = _build_net(x.shape[1], self.config)
-            with torch.no_grad():  # start the drop head at the base rate: drops are ~1 %, not 50 %
+            with torch.no_grad():  # start the event heads at their base rates: drops are ~1 %, not 50 %
                 deep = net.get_submodule("deep")
                 assert isinstance(deep, torch.nn.Sequential)
                 last = deep[-1]
@@ -247,9 +258,7 @@ class NeuralForecaster(Forecaster):
                         logits, d[idx], reduction="none"
                     )
                     mask = m[idx]
-                    loss = ((pinball + self.config.drop_weight * bce) * mask).sum() / mask.sum().clamp(
-                        min=1.0
-                    )
+                    loss = ((pinball + (head_w * bce).sum(dim=1)) * mask).sum() / mask.sum().clamp(min=1.0)
                     opt.zero_grad()
                     loss.backward()  # type: ignore[no-untyped-call]
                     opt.step()
@@ -306,7 +315,7 @@ class NeuralForecaster(Forecaster):
         import torch
 
         feats = self._standardise(origin_features(series, origins)[:, self.columns])
-        quant, drop = self._raw(torch.tensor(feats, dtype=torch.float32))
+        quant, probs = self._raw(torch.tensor(feats, dtype=torch.float32))
         cols = np.minimum(np.arange(horizon), self.config.horizon - 1)
         log_q = quant[:, cols, :] / TARGET_SCALE
         p0 = series.prices[origins][:, None]
@@ -315,7 +324,8 @@ class NeuralForecaster(Forecaster):
         low = np.minimum(p0 * np.exp(log_q[:, :, 0]), point)
         high = np.maximum(p0 * np.exp(log_q[:, :, 2]), point)
         dh = min(max(drop_horizon or horizon, 1), self.config.horizon)
-        return ForecastBatch(point, low, high, np.clip(drop[:, dh - 1], 0.0, 1.0))
+        below, above = probs[:, 1, cols], probs[:, 2, cols]
+        return ForecastBatch(point, low, high, np.clip(probs[:, 0, dh - 1], 0.0, 1.0), below, above)
 
     # ---------------------------------------------------------------------------------- persistence
     def to_config(self) -> dict[str, Any]:
@@ -323,6 +333,7 @@ class NeuralForecaster(Forecaster):
             **super().to_config(),
             "neural": asdict(self.config),
             "point_mode": self.point_mode,
+            "heads": HEADS,
             "features": [FEATURE_NAMES[i] for i in self.columns],
             "mean": self.mean.tolist(),
             "std": self.std.tolist(),
@@ -345,8 +356,11 @@ class NeuralForecaster(Forecaster):
         from safetensors.torch import load_file
 
         model = cls(NeuralConfig.from_dict(config["neural"]))
-        if config.get("features") != [FEATURE_NAMES[i] for i in model.columns]:
-            raise ValueError(f"{directory}: saved with other features; retrain (shopassist train pricing)")
+        features = [FEATURE_NAMES[i] for i in model.columns]
+        if config.get("features") != features or config.get("heads") != HEADS:
+            raise ValueError(
+                f"{directory}: saved with other features or outputs; retrain (shopassist train pricing)"
+            )
         model.panel = PanelStats(**config["panel"])
         model.point_mode = config["point_mode"]
         model.mean = np.array(config["mean"], dtype=np.float64)

@@ -62,14 +62,21 @@ def _ensure_demo_price_history(rt: Any, demo: Path) -> None:
 
 
 def _ensure_pricing(rt: Any) -> None:
-    """Train the price forecaster on the store's price history when there is none."""
-    if (rt.pricing_path / "config.json").is_file():
-        typer.echo(f"price forecaster: {rt.pricing_path}")
-        return
+    """Train the price forecaster on the store's price history when there is none (or when the saved
+    one was written by an older version and no longer loads)."""
     import time
 
     from api.cli.alerts import store_series
-    from pricing import train_forecaster
+    from pricing import load_forecaster, train_forecaster
+
+    if (rt.pricing_path / "config.json").is_file():
+        try:
+            load_forecaster(rt.pricing_path)
+        except ValueError as exc:
+            typer.echo(f"price forecaster: {exc}; training a new one")
+        else:
+            typer.echo(f"price forecaster: {rt.pricing_path}")
+            return
 
     series = store_series(rt.db)
     if not series:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pricing import BacktestConfig, NaiveForecaster, NeuralConfig, NeuralForecaster, backtest
 from pricing.backtest import ModelScores, auc, brier, choose_model, coverage, mae, smape
@@ -26,12 +28,55 @@ def test_metrics_match_hand_computed_values() -> None:
     assert brier(np.array([0.0, 1.0, 0.5]), np.array([False, True, True])) == pytest.approx(0.25 / 3)
 
 
+def test_randomised_coverage_counts_the_share_of_the_atom_inside_the_percentiles() -> None:
+    today = np.array([10.0, 10.0, 10.0, 10.0, 10.0])
+    actual = np.array([10.0, 10.0, 10.0, 9.0, 12.0])
+    low = np.array([10.0, 10.0, 9.5, 8.5, 10.0])
+    high = np.array([10.0, 10.0, 10.0, 10.0, 11.0])
+    below = np.array([0.0, 0.05, 0.3, 0.2, 0.0])
+    above = np.array([0.0, 0.0, 0.0, 0.0, 0.2])
+    # unchanged, atom 1: [0, 1] ∩ [.1, .9] = .8; atom .95 from .05: [.05, 1] ∩ [.1, .9] = .8 → .8/.95;
+    # atom .7 from .3: [.3, 1] ∩ [.1, .9] = .6 → .6/.7; a move inside the interval: 1; outside: 0
+    expected = (0.8 + 0.8 / 0.95 + 0.6 / 0.7 + 1.0 + 0.0) / 5
+    assert coverage(low, high, actual, today, below, above) == pytest.approx(expected)
+    assert coverage(low, high, actual) == pytest.approx(4 / 5)  # closed: the three ties and the 9.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    below=st.floats(0.0, 0.6),
+    above=st.floats(0.0, 0.35),
+    seed=st.integers(0, 2**16),
+)
+def test_randomised_coverage_of_a_calibrated_forecast_is_nominal(
+    below: float, above: float, seed: int
+) -> None:
+    """Prices that stay put with probability 1 - below - above and otherwise move 5–20 % (uniform in
+    log space): the true 10th / 90th percentiles scored this way cover 80 %, whatever the atom."""
+    rng = np.random.default_rng(seed)
+    n = 40_000
+    u = rng.random(n)
+    size = rng.uniform(0.05, 0.2, n)
+    log_move = np.where(u < below, -size, np.where(u > 1 - above, size, 0.0))
+    today = np.full(n, 10.0)
+    actual = today * np.exp(log_move)
+    # true quantiles of the log move: inside the down part when below > .1, else 0 (the atom)
+    q10 = -0.2 + 0.15 * 0.1 / below if below > 0.1 else 0.0
+    q90 = 0.2 - 0.15 * 0.1 / above if above > 0.1 else 0.0
+    low, high = today * np.exp(q10), today * np.exp(q90)
+    got = coverage(low, high, actual, today, np.full(n, below), np.full(n, above))
+    assert got == pytest.approx(0.8, abs=0.015)
+
+
 def test_naive_on_constant_prices_is_perfect() -> None:
     panel = [make_series(f"c{i}", [5.0 + i] * 80) for i in range(3)]
     result = backtest(panel, [NaiveForecaster])
     m = result.scores[0].metrics
     assert m["mae@4"] == m["mae@12"] == m["smape@4"] == 0.0
-    assert m["coverage@4"] == 1.0 and math.isnan(m["drop_auc"])
+    # every window sits on the atom (no move ever): a closed interval holds all of them, the randomised
+    # one the 80 % of the atom between the 10th and 90th percentile
+    assert m["coverage_closed@4"] == 1.0 and m["coverage@4"] == pytest.approx(0.8)
+    assert math.isnan(m["drop_auc"])
     assert result.chosen == "naive"
     # origins every 4 weeks from week 52 while week t+4 exists: 52, 56, …, 72 → 6 per series
     assert result.n_windows == 18

@@ -19,6 +19,7 @@ LINE_KEYS = {
     "smape@4",
     "smape@12",
     "coverage@4",
+    "coverage_closed@4",
     "drop_auc",
     "drop_brier",
 }
