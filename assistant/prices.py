@@ -246,7 +246,9 @@ class PriceService:
             cached = self._cache.get(key)
         if cached is not None and today is None and cached.get("_model") is model:
             return {k: v for k, v in cached.items() if k != "_model"}
-        out: dict[str, Any] = advise(row.id, points, model, today=today, currency=row.currency)
+        out: dict[str, Any] = advise(
+            row.id, points, model, today=today, currency=row.currency, group=row.category or ""
+        )
         if today is None:
             with self._lock:
                 if len(self._cache) > 10_000:

@@ -76,8 +76,10 @@ def advise(
     *,
     today: date | None = None,
     currency: str = "USD",
+    group: str = "",
 ) -> dict[str, Any]:
-    """Advice for one product from its price observations (any dates; resampled to weeks).
+    """Advice for one product from its price observations (any dates; resampled to weeks); ``group``
+    is its category, whose recent markdown rate the neural forecaster reads.
 
     Observations after ``today`` are ignored (no peeking at scheduled prices); the last price is
     carried forward to ``today``'s week.  Raises ``ValueError`` when there is no valid observation.
@@ -87,7 +89,7 @@ def advise(
         obs = [(d, p) for d, p in obs if (d.date() if isinstance(d, datetime) else d) <= today]
     if not obs:
         raise ValueError(f"{product_id}: no price observations")
-    series = weekly(obs, key=product_id, until=today)
+    series = weekly(obs, key=product_id, until=today, group=group)
     observed_weeks = len({(d.date() if isinstance(d, datetime) else d).isocalendar()[:2] for d, _ in obs})
     recent = series.prices[-SUMMARY_WEEKS:]
     current = float(series.prices[-1])

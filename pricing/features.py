@@ -12,13 +12,24 @@ keeps a 3,000-series backtest within minutes.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from pricing.series import PriceSeries
 
-__all__ = ["DROP_RATIO", "FEATURE_NAMES", "N_LAGS", "drop_windows", "origin_features", "origin_targets"]
+__all__ = [
+    "DROP_RATIO",
+    "FEATURE_NAMES",
+    "N_LAGS",
+    "GroupRates",
+    "drop_windows",
+    "origin_features",
+    "origin_targets",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -81,7 +92,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "comp_min",
     "has_comp",
     "log_price",
+    "group_rate13",
+    "group_rate52",
+    "group_rate_all",
+    "has_group",
 )
+#: periods of the trailing windows of :class:`GroupRates`
+GROUP_WINDOWS = (13, 52)
 
 
 def _last_index(flags: npt.NDArray[np.bool_]) -> IntArray:
@@ -119,8 +136,91 @@ def drop_windows(prices: FloatArray, horizon: int) -> npt.NDArray[np.bool_]:
     return out
 
 
-def origin_features(series: PriceSeries, origins: IntArray | None = None) -> FloatArray:
-    """Feature matrix (len(origins), len(FEATURE_NAMES)); row ``i`` uses data up to ``origins[i]`` only."""
+@dataclass
+class GroupRates:
+    """How often each product group — and the whole panel, group ``""`` — has been marked down lately.
+
+    Markdowns come in waves per department (M5: FOODS_2 has 3× the drop windows of HOUSEHOLD_2, and
+    its rate moves from year to year), which one item's own history is too short to show.  Per date
+    of the panel's grid: the cumulative number of 4-period windows that ended in a ≥ 5 % drop and of
+    all 4-period windows, counting a window once its end has been seen.  Fitted on data up to the
+    training cutoff; a later date reads the last row (a served model knows the panel as of its
+    training, and the backtest's refits see exactly what a served model would).
+    """
+
+    dates: npt.NDArray[np.datetime64]
+    drops: dict[str, FloatArray]
+    windows: dict[str, FloatArray]
+
+    @classmethod
+    def fit(cls, series: Sequence[PriceSeries], until: np.datetime64 | None = None) -> GroupRates:
+        cut = [
+            len(s) if until is None else int(np.searchsorted(s.dates, until, side="right")) for s in series
+        ]
+        known = [s.dates[:c] for s, c in zip(series, cut, strict=True) if c]
+        grid = np.unique(np.concatenate(known)) if known else np.array([], dtype="datetime64[D]")
+        drops: dict[str, FloatArray] = {"": np.zeros(len(grid))}
+        windows: dict[str, FloatArray] = {"": np.zeros(len(grid))}
+        for s, c in zip(series, cut, strict=True):
+            if c <= 4:
+                continue
+            hit = drop_windows(s.prices[:c], 4)[: c - 4].astype(np.float64)
+            pos = np.searchsorted(grid, s.dates[4:c])  # window i is known at its end, period i + 4
+            for g in {"", s.group}:
+                np.add.at(drops.setdefault(g, np.zeros(len(grid))), pos, hit)
+                np.add.at(windows.setdefault(g, np.zeros(len(grid))), pos, 1.0)
+        return cls(
+            grid,
+            {g: np.cumsum(v) for g, v in drops.items()},
+            {g: np.cumsum(v) for g, v in windows.items()},
+        )
+
+    def features(self, group: str, dates: npt.NDArray[np.datetime64]) -> FloatArray:
+        """(len(dates), 4): the group's drop-window rate over the last 13 and 52 periods and all time
+        (×10, shrunk toward the panel's all-time rate), and whether the group is known."""
+        out = np.zeros((len(dates), len(GROUP_WINDOWS) + 2))
+        if not len(self.dates):
+            out[:, :-1] = _PRIOR_RATE * 10
+            return out
+        idx = np.searchsorted(self.dates, dates, side="right") - 1
+        g = group if group and group in self.drops else ""
+
+        def counts(table: dict[str, FloatArray], span: int | None) -> FloatArray:
+            cum = np.concatenate([[0.0], table[g]])  # cum[k] = total of the first k grid dates
+            end = cum[idx + 1]
+            return end if span is None else end - cum[np.maximum(idx + 1 - span, 0)]
+
+        # shrink toward the whole panel's rate as known at that date (itself shrunk to the prior)
+        panel_d = np.concatenate([[0.0], self.drops[""]])[idx + 1]
+        panel_w = np.concatenate([[0.0], self.windows[""]])[idx + 1]
+        prior = (panel_d + _PRIOR_WINDOWS * _PRIOR_RATE) / (panel_w + _PRIOR_WINDOWS)
+        for j, span in enumerate((*GROUP_WINDOWS, None)):
+            d, w = counts(self.drops, span), counts(self.windows, span)
+            out[:, j] = (d + _PRIOR_WINDOWS * prior) / (w + _PRIOR_WINDOWS) * 10
+        out[:, -1] = float(g != "")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dates": [str(d) for d in self.dates],
+            "drops": {g: v.astype(np.int64).tolist() for g, v in self.drops.items()},
+            "windows": {g: v.astype(np.int64).tolist() for g, v in self.windows.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GroupRates:
+        return cls(
+            np.array(values["dates"], dtype="datetime64[D]"),
+            {g: np.array(v, dtype=np.float64) for g, v in values["drops"].items()},
+            {g: np.array(v, dtype=np.float64) for g, v in values["windows"].items()},
+        )
+
+
+def origin_features(
+    series: PriceSeries, origins: IntArray | None = None, groups: GroupRates | None = None
+) -> FloatArray:
+    """Feature matrix (len(origins), len(FEATURE_NAMES)); row ``i`` uses data up to ``origins[i]`` only
+    (and, with ``groups``, the panel's markdown rates as known at that date or the training cutoff)."""
     p = series.prices
     n = len(p)
     if origins is None:
@@ -247,8 +347,9 @@ def origin_features(series: PriceSeries, origins: IntArray | None = None) -> Flo
     cols.append(lp / 5.0)
 
     matrix = np.stack(cols, axis=1)
-    matrix = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)
-    return np.asarray(matrix[origins], dtype=np.float64)
+    matrix = np.nan_to_num(matrix, nan=0.0, posinf=0.0, neginf=0.0)[origins]
+    group = (groups or GroupRates.fit([])).features(series.group, series.dates[origins])
+    return np.asarray(np.concatenate([matrix, group], axis=1), dtype=np.float64)
 
 
 def origin_targets(

@@ -61,6 +61,9 @@ class PriceSeries:
     events: FloatArray | None = None
     event_names: tuple[str, ...] = ()
     freq: Freq = "W"
+    #: the product's group (department or category, "" when unknown): markdowns come in waves per
+    #: department, so the forecaster reads how often the group has been marked down lately
+    group: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.prices)
@@ -96,6 +99,7 @@ class PriceSeries:
             events=None if self.events is None else self.events[:end],
             event_names=self.event_names,
             freq=self.freq,
+            group=self.group,
         )
 
     def next_dates(self, horizon: int) -> list[date]:
@@ -150,6 +154,7 @@ def weekly(
     *,
     key: str = "",
     until: date | None = None,
+    group: str = "",
 ) -> PriceSeries:
     """Resample irregular price observations to weeks ending on Sunday.
 
@@ -165,7 +170,9 @@ def weekly(
         if math.isfinite(float(o[1])) and float(o[1]) > 0
     ]
     if not obs:
-        return PriceSeries(key, np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64))
+        return PriceSeries(
+            key, np.array([], dtype="datetime64[D]"), np.array([], dtype=np.float64), group=group
+        )
     obs.sort(key=lambda o: o[0].replace(tzinfo=None))  # stable: equal timestamps keep input order
     first = _week_end(_as_date(obs[0][0]))
     last = _week_end(max(_as_date(obs[-1][0]), until or _as_date(obs[-1][0])))
@@ -175,7 +182,7 @@ def weekly(
         prices[(_week_end(_as_date(when)) - first).days // 7] = price  # later observations overwrite
     prices = _carry_forward(prices)
     dates = np.array([first + timedelta(days=7 * i) for i in range(n_weeks)], dtype="datetime64[D]")
-    return PriceSeries(key, dates, prices)
+    return PriceSeries(key, dates, prices, group=group)
 
 
 def _carry_forward(values: FloatArray) -> FloatArray:
@@ -196,10 +203,12 @@ def _carry_forward(values: FloatArray) -> FloatArray:
 def read_history(path: Path | str, fmt: str = "csv", calendar: Path | str | None = None) -> History:
     """Read a price-history file into weekly (monthly for ``olist``) series.
 
-    ``csv``: ``product_id,date,price[,comp_1,…]`` (any dates; resampled to weeks).  ``m5``: Walmart M5
-    ``store_id,item_id,wm_yr_wk,sell_price`` joined with ``m5_calendar.csv`` (``calendar``, or the
-    file of that name beside ``path``) for week dates and SNAP / event days.  ``olist``: one row per
-    product-month (``product_id,month_year,unit_price,comp_1..3``, ``month_year`` as dd-mm-yyyy).
+    ``csv``: ``product_id,date,price[,category][,comp_1,…]`` (any dates; resampled to weeks).
+    ``m5``: Walmart M5 ``store_id,item_id,wm_yr_wk,sell_price`` (the department is the item id less
+    its number) joined with ``m5_calendar.csv`` (``calendar``, or the file of that name beside
+    ``path``) for week dates and SNAP / event days.  ``olist``: one row per product-month
+    (``product_id,month_year,unit_price,comp_1..3``, ``month_year`` as dd-mm-yyyy; the category is
+    the group).
     """
     path = Path(path)
     if fmt not in FORMATS:
@@ -266,6 +275,7 @@ def _read_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> Histo
     comps = _comp_columns(header)
     history = History(series=[])
     per: dict[str, list[tuple[date, float, list[float]]]] = defaultdict(list)
+    groups: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         history.rows += 1
         if len(row) < len(header):
@@ -281,6 +291,8 @@ def _read_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> Histo
             continue
         comp = [_price(row[col[c]]) or math.nan for c in comps]
         per[key].append((day, price, comp))
+        if "category" in col and row[col["category"]].strip():
+            groups[key] = row[col["category"]].strip()
     for key, obs in per.items():
         s = weekly([(d, p) for d, p, _ in obs], key=key)
         competitors = None
@@ -291,7 +303,14 @@ def _read_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> Histo
                 grid[(_week_end(day) - start).days // 7] = comp
             competitors = _carry_forward(grid)
         history.series.append(
-            PriceSeries(key=key, dates=s.dates, prices=s.prices, competitors=competitors, freq="W")
+            PriceSeries(
+                key=key,
+                dates=s.dates,
+                prices=s.prices,
+                competitors=competitors,
+                freq="W",
+                group=groups.get(key, ""),
+            )
         )
     return history
 
@@ -340,6 +359,12 @@ def _read_m5_calendar(path: Path) -> dict[int, _M5Week]:
     return weeks
 
 
+def _m5_department(item: str) -> str:
+    """M5 item ids are department + number (``FOODS_3_090`` → ``FOODS_3``)."""
+    head, _, tail = item.rpartition("_")
+    return head if head and tail.isdigit() else ""
+
+
 def _read_m5(path: Path, header: list[str], rows: Iterable[list[str]], calendar: Path) -> History:
     col = _require(path, header, "m5", ("store_id", "item_id", "wm_yr_wk", "sell_price"))
     weeks = _read_m5_calendar(calendar)
@@ -382,6 +407,7 @@ def _read_m5(path: Path, header: list[str], rows: Iterable[list[str]], calendar:
                 events=events,
                 event_names=("snap", "event"),
                 freq="W",
+                group=_m5_department(item),
             )
         )
     return history
@@ -393,6 +419,7 @@ def _read_olist(path: Path, header: list[str], rows: Iterable[list[str]]) -> His
     has_holiday = "holiday" in col
     history = History(series=[])
     per: dict[str, dict[date, tuple[float, list[float], float]]] = defaultdict(dict)
+    groups: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         history.rows += 1
         if len(row) < len(header):
@@ -415,6 +442,8 @@ def _read_olist(path: Path, header: list[str], rows: Iterable[list[str]]) -> His
             except ValueError:
                 holiday = 0.0
         per[key][month] = (price, [_price(row[col[c]]) or math.nan for c in comps], holiday)
+        if "product_category_name" in col:
+            groups[key] = row[col["product_category_name"]].strip()
     for key, by_month in per.items():
         first, last = min(by_month), max(by_month)
         n = (last.year - first.year) * 12 + last.month - first.month + 1
@@ -436,6 +465,7 @@ def _read_olist(path: Path, header: list[str], rows: Iterable[list[str]]) -> His
                 events=events if has_holiday else None,
                 event_names=("holiday",) if has_holiday else (),
                 freq="M",
+                group=groups.get(key, ""),
             )
         )
     return history

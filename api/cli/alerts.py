@@ -22,7 +22,7 @@ def store_series(db: Any) -> list[Any]:
 
     from sqlalchemy import select
 
-    from assistant.models import PriceHistoryRow
+    from assistant.models import PriceHistoryRow, ProductRow
     from pricing import weekly
 
     points: dict[str, list[Any]] = defaultdict(list)
@@ -34,7 +34,10 @@ def store_series(db: Any) -> list[Any]:
         )
         for pid, at, price in rows:
             points[pid].append((at, float(price)))
-    return [weekly(obs, key=pid) for pid, obs in points.items() if len(obs) >= 2]
+        category = dict(s.execute(select(ProductRow.id, ProductRow.category)).tuples().all())
+    return [
+        weekly(obs, key=pid, group=category.get(pid) or "") for pid, obs in points.items() if len(obs) >= 2
+    ]
 
 
 def run_sweep(rt: Any) -> dict[str, Any]:

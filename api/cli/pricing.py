@@ -32,7 +32,7 @@ FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
-        help="csv (product_id,date,price[,comp_1..]) | m5 (store_id,item_id,wm_yr_wk,sell_price) "
+        help="csv (product_id,date,price[,category][,comp_1..]) | m5 (store_id,item_id,wm_yr_wk,sell_price) "
         "| olist (monthly)",
     ),
 ]
@@ -145,13 +145,15 @@ def _demo_series(seed: int) -> list[PriceSeries]:
     if not catalog.is_file():
         raise fail(f"{catalog}: no demo catalog; pass --history FILE")
     products: list[tuple[str, float]] = []
+    groups: dict[str, str] = {}
     for line in catalog.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
             if isinstance(row.get("price"), int | float) and row["price"] > 0:
                 products.append((str(row["id"]), float(row["price"])))
+                groups[str(row["id"])] = str(row.get("category") or "")
     histories = simulate_history(products, weeks=104, end=date.today(), seed=seed)
-    return [weekly(obs, key=key) for key, obs in histories.items()]
+    return [weekly(obs, key=key, group=groups.get(key, "")) for key, obs in histories.items()]
 
 
 def train_pricing(
