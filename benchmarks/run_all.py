@@ -521,7 +521,8 @@ def _quality_rows(results: dict[str, Any]) -> list[list[str]]:
     def pricing(line: dict[str, Any], rec: dict[str, Any]) -> str:
         value = (
             f"{line['model']} (chosen): MAE@4 {_f(line.get('mae@4'), 4)} / coverage@4 "
-            f"{_f(line.get('coverage@4'), 3)} / drop AUC **{_f(line.get('drop_auc'), 3)}**"
+            f"{_f(line.get('coverage@4'), 3)} (randomised at today's price; closed interval "
+            f"{_f(line.get('coverage_closed@4'), 3)}) / drop AUC **{_f(line.get('drop_auc'), 3)}**"
         )
         naive = next((r for r in rec["output"] if r.get("model") == "naive" and not r.get("chosen")), None)
         if naive:

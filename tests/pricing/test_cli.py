@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -99,3 +100,34 @@ def test_train_saves_a_model_the_service_can_load(tmp_path: Path, env_settings: 
     assert model.name == report["model"]
     if isinstance(model, NeuralForecaster):
         assert model.validation["chosen"] == "mlp"
+
+
+def test_setup_retrains_a_saved_forecaster_that_no_longer_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data dir from an older version keeps working: `make run` replaces the model it cannot read."""
+    from types import SimpleNamespace
+
+    import api.cli.alerts
+    from api.cli.serve import _ensure_pricing
+    from pricing import NeuralConfig
+
+    from .conftest import periodic_panel
+
+    panel = periodic_panel(n=8, weeks=70)
+    monkeypatch.setattr(api.cli.alerts, "store_series", lambda db: panel)
+    rt = SimpleNamespace(pricing_path=tmp_path / "pricing", db=None)
+    NeuralForecaster(NeuralConfig(hidden=8, epochs=1, ensemble=1)).fit(panel).save(rt.pricing_path)
+    config = json.loads((rt.pricing_path / "config.json").read_text())
+    config["features"] = config["features"][:-4]  # as saved before the department columns
+    (rt.pricing_path / "config.json").write_text(json.dumps(config))
+
+    _ensure_pricing(rt)
+    assert "training a new one" in capsys.readouterr().out
+    model = load_forecaster(rt.pricing_path)  # loads now
+    written = (rt.pricing_path / "config.json").stat().st_mtime_ns
+
+    _ensure_pricing(rt)  # a loadable model is kept
+    assert "training" not in capsys.readouterr().out
+    assert (rt.pricing_path / "config.json").stat().st_mtime_ns == written
+    assert model.name in {"mlp", "naive"}
