@@ -147,15 +147,28 @@ class _Windows:
 
 
 def _windows(
-    series: Sequence[PriceSeries], until: np.datetime64 | None, config: NeuralConfig, groups: GroupRates
+    series: Sequence[PriceSeries],
+    until: np.datetime64 | None,
+    config: NeuralConfig,
+    groups: GroupRates,
+    rng: np.random.Generator,
 ) -> _Windows:
+    """Training windows of every series up to ``until``.  A big panel (all of M5 is 30,490 series ×
+    280 weeks) is thinned at random *before* its features are stacked, to about 1.5 × ``max_samples``
+    windows, so memory stays bounded; ``fit`` then draws exactly ``max_samples`` uniformly."""
     xs, rs, ds, ms, gs = [], [], [], [], []
     cols = config.columns()
-    for g, s in enumerate(series):
-        last = _valid_until(s, until)
+    lasts = [_valid_until(s, until) for s in series]
+    total = sum(max(last - config.min_origin, 0) for last in lasts)
+    keep_share = min(1.0, 1.5 * config.max_samples / max(total, 1))
+    for g, (s, last) in enumerate(zip(series, lasts, strict=True)):
         if last - 1 < config.min_origin:
             continue
         origins = np.arange(config.min_origin, last, dtype=np.int64)  # each has at least its h=1 target
+        if keep_share < 1.0:
+            origins = origins[rng.random(len(origins)) < keep_share]
+            if not len(origins):
+                continue
         ratio, drop, mask = origin_targets(s, origins, config.horizon, last=last)
         xs.append(origin_features(s, origins, groups)[:, cols])
         rs.append(ratio)
@@ -201,7 +214,7 @@ class NeuralForecaster(Forecaster):
         t0 = time.perf_counter()
         self.panel = PanelStats.fit(series, until)
         self.groups = GroupRates.fit(series, until)
-        data = _windows(series, until, self.config, self.groups)
+        data = _windows(series, until, self.config, self.groups, rng)
         if len(data.x) == 0:
             raise ValueError("not enough price history to train on (need series with 5+ periods)")
         if len(data.x) > self.config.max_samples:
