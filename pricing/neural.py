@@ -74,7 +74,7 @@ class NeuralConfig:
     threads: int = 1
     skip: bool = False
     #: networks trained with different seeds and averaged: drops are rare and single nets vary (M5
-    #: CA_1 drop AUC 0.662 / 0.682 for seeds 0 / 1 alone, 0.665 / 0.674 as ensembles of three)
+    #: CA_1 drop AUC 0.662 / 0.682 for seeds 0 / 1 alone, 0.664 / 0.671 as ensembles of three)
     ensemble: int = 3
     #: inputs left out.  Week of year and series age are computed but not used by default: with a few
     #: years of history they let the net memorise *which weeks* of the training years had store-wide
