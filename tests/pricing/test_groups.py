@@ -4,12 +4,13 @@ probabilities every forecaster now gives for the randomised coverage."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pricing import NaiveForecaster, NeuralForecaster, PriceSeries, load_forecaster, read_history
+from pricing import Forecaster, NaiveForecaster, NeuralForecaster, PriceSeries, load_forecaster, read_history
 from pricing.features import FEATURE_NAMES, GroupRates, origin_features
 from pricing.series import _m5_department
 
@@ -110,7 +111,9 @@ def test_an_older_saved_forecaster_asks_to_be_retrained(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("factory", [NaiveForecaster, lambda: NeuralForecaster(TINY)])
-def test_below_and_above_are_probabilities_that_follow_the_items_moves(factory) -> None:  # type: ignore[no-untyped-def]
+def test_below_and_above_are_probabilities_that_follow_the_items_moves(
+    factory: Callable[[], Forecaster],
+) -> None:
     panel = _panel()
     model = factory().fit(panel)
     moving = model.predict_origins(panel[0], np.arange(60, 100), 4, 4)
@@ -119,4 +122,5 @@ def test_below_and_above_are_probabilities_that_follow_the_items_moves(factory) 
         assert batch.below is not None and batch.above is not None
         assert batch.below.shape == batch.above.shape == (40, 4)
         assert np.all((batch.below >= 0) & (batch.below <= 1) & (batch.above >= 0) & (batch.above <= 1))
+    assert moving.below is not None and still.below is not None
     assert moving.below[:, 3].mean() > 2 * still.below[:, 3].mean()
