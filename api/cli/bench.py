@@ -186,7 +186,8 @@ def run_load(
     """Drive ``concurrency`` shoppers against ``base`` for ``duration_s``; latencies per request.
 
     Besides the summary, ``"_turns"`` holds ``(ms, turn_id)`` of every answered chat turn (for
-    :func:`server_stages`; the caller drops it before printing).
+    :func:`server_stages`) and ``"_sessions"`` the session ids the shoppers used (to be marked
+    simulated); the caller drops both before printing.
     """
     import httpx
 
@@ -195,6 +196,7 @@ def run_load(
     latencies: dict[str, list[float]] = defaultdict(list)
     failures: dict[str, list[str]] = defaultdict(list)
     answered: list[tuple[float, str]] = []
+    sessions: set[str] = set()
     conversations = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + duration_s
@@ -253,6 +255,7 @@ def run_load(
                     sid = body["session_id"]
                     with lock:
                         answered.append((took, str(body.get("turn_id", ""))))
+                        sessions.add(sid)
                     if widget:
                         follow_up(client, sid, body)
                         if time.monotonic() - last_poll >= NOTICE_POLL_S:
@@ -296,6 +299,7 @@ def run_load(
         "wall_s": round(wall, 1),
         "error_kinds": sorted(set(errors))[:5],
         "_turns": answered,
+        "_sessions": sessions,
     }
 
 
@@ -324,9 +328,9 @@ def server_stages(turns: list[tuple[float, str]]) -> dict[str, Any] | None:
     return stage_breakdown(stored, outside="HTTP, queueing, commit")
 
 
-def warm_up(base: str, *, types: list[str], colours: list[str]) -> None:
+def warm_up(base: str, *, types: list[str], colours: list[str]) -> str | None:
     """One untimed conversation, so that one-off first-call costs (lazy model loads, connection
-    pools, caches) are not charged to the first shoppers."""
+    pools, caches) are not charged to the first shoppers; returns its session id."""
     import httpx
 
     from assistant.journeys import draw_conversation
@@ -339,6 +343,7 @@ def warm_up(base: str, *, types: list[str], colours: list[str]) -> None:
             if r.status_code != 200:
                 break
             sid = r.json()["session_id"]
+    return sid
 
 
 def _catalog_words(base: str) -> tuple[list[str], list[str]]:
@@ -385,11 +390,12 @@ def bench_load(
         proc, base = _start_server()
     except RuntimeError as exc:
         raise fail(str(exc)) from None
+    driven: set[str] = set()  # every session the shoppers used: marked simulated afterwards
     try:
         types, colours = _catalog_words(base)
         if types == ["products"]:
             raise fail("the served catalog is empty; run `shopassist setup` first")
-        warm_up(base, types=types, colours=colours)
+        driven.add(warm_up(base, types=types, colours=colours) or "")
         result = run_load(
             base,
             concurrency=concurrency,
@@ -401,6 +407,7 @@ def bench_load(
             widget=not chat_only,
         )
         result["rss_mb"] = _rss_mb(proc.pid)
+        driven |= result.pop("_sessions")
         answered = result.pop("_turns")
         try:
             result["stages"] = server_stages(answered)
@@ -420,6 +427,7 @@ def bench_load(
                     colours=colours,
                     widget=not chat_only,
                 )
+                driven |= step["_sessions"]
                 levels.append({k: step[k] for k in ("concurrency", "throughput", "p95_ms", "errors")})
                 level *= 2
             within = [x for x in levels if x["p95_ms"] <= p95_budget_ms and not x["errors"]]
@@ -433,4 +441,30 @@ def bench_load(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        driven.discard("")
+        marked = _mark_simulated(driven)
+    result["simulated_sessions"] = marked
     typer.echo(json.dumps(result))
+
+
+def _mark_simulated(session_ids: set[str]) -> int:
+    """Label the load test's sessions ``simulated`` (see :func:`assistant.behaviour.mark_simulated`);
+    a database it cannot write is a warning, not a failed benchmark."""
+    if not session_ids:
+        return 0
+    from assistant.behaviour.logs import mark_simulated
+    from assistant.db import Database
+
+    try:
+        db = Database(settings().resolved_database_url, run_migrations=False)
+        try:
+            with db.session() as s:
+                return mark_simulated(s, session_ids)
+        finally:
+            db.dispose()
+    except Exception as exc:
+        typer.echo(
+            f"warning: {len(session_ids)} load-test sessions stay labelled web ({type(exc).__name__}: {exc})",
+            err=True,
+        )
+        return 0

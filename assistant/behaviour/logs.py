@@ -13,13 +13,20 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.behaviour.features import EVENT_TYPES, EventLog, SessionLog, TurnLog, epoch
 from assistant.models import EventRow, OrderRow, SessionRow, TurnRow
 
-__all__ = ["SIMULATED_CHANNEL", "Source", "count_finished", "finished_session_ids", "load_sessions"]
+__all__ = [
+    "SIMULATED_CHANNEL",
+    "Source",
+    "count_finished",
+    "finished_session_ids",
+    "load_sessions",
+    "mark_simulated",
+]
 
 SIMULATED_CHANNEL: Final = "simulated"
 IDLE_MINUTES: Final = 30.0
@@ -70,6 +77,20 @@ def count_finished(
     for simulated, n in s.execute(q):
         out["simulated" if simulated else "real"] += int(n)
     return out
+
+
+def mark_simulated(s: Session, session_ids: Iterable[str]) -> int:
+    """Give these sessions and their turns the channel ``simulated``; returns how many sessions.
+
+    ``shopassist bench load`` does this with the shoppers it drove over HTTP (they arrive as ``web``
+    like anyone else), so a load test never counts as real shoppers in analytics, the at-risk list or
+    ``train abandonment --source auto``."""
+    marked = 0
+    for chunk in _chunks(sorted(set(session_ids))):
+        done = s.execute(update(SessionRow).where(SessionRow.id.in_(chunk)).values(channel=SIMULATED_CHANNEL))
+        marked += int(getattr(done, "rowcount", 0) or 0)
+        s.execute(update(TurnRow).where(TurnRow.session_id.in_(chunk)).values(channel=SIMULATED_CHANNEL))
+    return marked
 
 
 def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,16 @@ def test_a_chat_turn_over_http_finds_products(server: str) -> None:
     assert unknown.json()["error"]["code"] == "session_not_found"
 
 
+def _channels(data: Path) -> dict[str, tuple[int, int]]:
+    """(sessions, turns) per channel in the data dir's database."""
+    with sqlite3.connect(data / "shopassist.db") as db:
+        sessions = dict(db.execute("SELECT channel, count(*) FROM sessions GROUP BY channel").fetchall())
+        turns = dict(db.execute("SELECT channel, count(*) FROM turns GROUP BY channel").fetchall())
+    return {c: (sessions.get(c, 0), turns.get(c, 0)) for c in set(sessions) | set(turns)}
+
+
 def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Path) -> None:
+    before = _channels(prepared)
     out = subprocess.run(
         [*cli(), "bench", "load", "--concurrency", "2", "--duration", "5", "--seed", "1", "--saturation"],
         cwd=REPO,
@@ -128,6 +138,14 @@ def test_bench_load_drives_scripted_shoppers_against_its_own_server(prepared: Pa
     assert stages["n"] == result["turns"]
     assert {"session load", "NLU", "policy", "persistence", "HTTP, queueing, commit"} <= set(stages["stages"])
     assert stages["dominant"] in stages["stages"]
+    # the load test's shoppers are labelled simulated afterwards: they never count as real shoppers
+    # in analytics, the at-risk list or abandonment training
+    after = _channels(prepared)
+    assert result["simulated_sessions"] >= result["conversations"] >= 1
+    assert after.get("web", (0, 0)) == before.get("web", (0, 0))
+    sim_before, sim_after = before.get("simulated", (0, 0)), after["simulated"]
+    assert sim_after[0] - sim_before[0] == result["simulated_sessions"]
+    assert sim_after[1] - sim_before[1] >= result["turns"]
     assert [x["concurrency"] for x in result["saturation"]] == [1, 2]
     within = [x["throughput"] for x in result["saturation"] if x["p95_ms"] <= 150]
     assert result["max_turns_per_s_within_budget"] == max(within, default=0.0)
