@@ -34,6 +34,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from assistant.actions import ACTIONS
+from assistant.nlu import INTENTS
 from assistant.staff import LOW_CONFIDENCE
 
 __all__ = [
@@ -50,47 +52,6 @@ __all__ = [
     "turn_features",
 ]
 
-#: the NLU intents (DESIGN.md, "NLU schema"; ``assistant.nlu.INTENTS``)
-INTENTS: Final = (
-    "greet",
-    "goodbye",
-    "search",
-    "refine",
-    "product_info",
-    "compare",
-    "recommend",
-    "add_to_cart",
-    "remove_from_cart",
-    "view_cart",
-    "checkout",
-    "order_status",
-    "price_advice",
-    "price_alert",
-    "human_handoff",
-    "affirm",
-    "deny",
-    "out_of_scope",
-)
-#: the policy's actions (``assistant.dialogue.ACTIONS``)
-ACTIONS: Final = (
-    "greet",
-    "show_products",
-    "ask_clarification",
-    "show_details",
-    "compare",
-    "recommend",
-    "cart_updated",
-    "show_cart",
-    "collect_checkout_details",
-    "confirm_order",
-    "order_placed",
-    "order_status",
-    "price_advice",
-    "alert_created",
-    "handoff",
-    "goodbye",
-    "fallback",
-)
 #: the event types the features read (widget ``view`` events are left out: they only repeat the
 #: cards the turn log already counts, and the simulator does not send them)
 EVENT_TYPES: Final = ("cart_add", "cart_remove", "click", "image_open", "order")

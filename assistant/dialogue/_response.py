@@ -6,27 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ChatResponse", "ProductCardOut", "IntentOut", "ACTIONS"]
+from assistant.actions import ACTIONS
 
-ACTIONS = (
-    "greet",
-    "show_products",
-    "ask_clarification",
-    "show_details",
-    "compare",
-    "recommend",
-    "cart_updated",
-    "show_cart",
-    "collect_checkout_details",
-    "confirm_order",
-    "order_placed",
-    "order_status",
-    "price_advice",
-    "alert_created",
-    "handoff",
-    "goodbye",
-    "fallback",
-)
+__all__ = ["ChatResponse", "ProductCardOut", "IntentOut", "ACTIONS"]
 
 
 class IntentOut(BaseModel):

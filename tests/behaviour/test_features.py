@@ -49,6 +49,8 @@ def test_the_feature_names_cover_every_intent_and_action() -> None:
 
     assert tuple(INTENTS) == tuple(NLU_INTENTS)
     assert tuple(ACTIONS) == tuple(DIALOGUE_ACTIONS)
+    assert {f"intent={i}" for i in NLU_INTENTS} <= set(FEATURES)
+    assert {f"action={a}" for a in DIALOGUE_ACTIONS} <= set(FEATURES)
     assert len(set(FEATURES)) == len(FEATURES)
 
 
