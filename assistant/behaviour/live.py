@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from assistant.behaviour.features import EVENT_TYPES, EventLog, TurnLog, epoch, order_cut
-from assistant.behaviour.logs import SIMULATED_CHANNEL
+from assistant.behaviour.features import EventLog, TurnLog, epoch, order_cut
+from assistant.behaviour.logs import OFFER_KEY, SIMULATED_CHANNEL, read_logs
 from assistant.behaviour.model import AbandonmentModel
 from assistant.behaviour.offers import merge_suggestions, offer_help
-from assistant.models import EventRow, OrderRow, SessionRow, TurnRow, utcnow
+from assistant.models import OrderRow, SessionRow, TurnRow, utcnow
 from assistant.pii import mask_pii
 
 if TYPE_CHECKING:
@@ -38,46 +38,13 @@ __all__ = ["watch_turn", "session_risk", "at_risk_sessions", "RISK_KEY", "OFFER_
 log = logging.getLogger("shopassist.behaviour")
 
 RISK_KEY: Final = "abandonment_risk"
-OFFER_KEY: Final = "abandonment_offer"
 #: the longest history the model reads at serving time (the latest turns)
 MAX_TURNS: Final = 200
 
 
 def _logged(s: Session, session_id: str) -> tuple[list[TurnLog], list[EventLog]]:
-    rows = s.execute(
-        select(
-            TurnRow.created_at,
-            TurnRow.intent,
-            TurnRow.confidence,
-            TurnRow.action,
-            TurnRow.n_results,
-            TurnRow.product_ids,
-            TurnRow.latency_ms,
-        )
-        .where(TurnRow.session_id == session_id)
-        .order_by(TurnRow.idx)
-    ).all()
-    turns = [
-        TurnLog(
-            at=epoch(at),
-            intent=intent,
-            confidence=float(confidence),
-            action=action,
-            n_results=n_results,
-            n_shown=len(pids or []),
-            offered_help=bool((latency or {}).get(OFFER_KEY)),
-        )
-        for at, intent, confidence, action, n_results, pids, latency in rows
-    ]
-    events = [
-        EventLog(at=epoch(at), type=etype)
-        for at, etype in s.execute(
-            select(EventRow.created_at, EventRow.type).where(
-                EventRow.session_id == session_id, EventRow.type.in_(EVENT_TYPES)
-            )
-        )
-    ]
-    return turns, events
+    turns, events = read_logs(s, [session_id])
+    return turns.get(session_id, []), events.get(session_id, [])
 
 
 def session_risk(model: AbandonmentModel, turns: list[TurnLog], events: list[EventLog]) -> float:

@@ -26,9 +26,13 @@ __all__ = [
     "finished_session_ids",
     "load_sessions",
     "mark_simulated",
+    "read_logs",
 ]
 
 SIMULATED_CHANNEL: Final = "simulated"
+#: the key in a turn's ``latency_ms`` JSON that marks an offer of help (written by
+#: :func:`assistant.behaviour.live.watch_turn`, read back as ``TurnLog.offered_help``)
+OFFER_KEY: Final = "abandonment_offer"
 IDLE_MINUTES: Final = 30.0
 Source = Literal["real", "simulated", "all"]
 _CHUNK = 500
@@ -93,17 +97,13 @@ def mark_simulated(s: Session, session_ids: Iterable[str]) -> int:
     return marked
 
 
-def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:
-    """The turn, event and order logs of these sessions (in the order of ``ids``; unknown ids and
-    sessions without turns are left out)."""
+def read_logs(s: Session, ids: Sequence[str]) -> tuple[dict[str, list[TurnLog]], dict[str, list[EventLog]]]:
+    """The turn logs (in turn order) and the logged events of these sessions, by session id: two
+    indexed queries per 500 ids.  The batch loader below and the live scorer (one session, on the
+    turn path) both read them here."""
     turns: dict[str, list[TurnLog]] = defaultdict(list)
     events: dict[str, list[EventLog]] = defaultdict(list)
-    ordered: set[str] = set()
-    channel: dict[str, str] = {}
     for chunk in _chunks(ids):
-        channel.update(
-            dict(s.execute(select(SessionRow.id, SessionRow.channel).where(SessionRow.id.in_(chunk))).all())
-        )
         q = (
             select(
                 TurnRow.session_id,
@@ -113,11 +113,12 @@ def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:
                 TurnRow.action,
                 TurnRow.n_results,
                 TurnRow.product_ids,
+                TurnRow.latency_ms,
             )
             .where(TurnRow.session_id.in_(chunk))
             .order_by(TurnRow.session_id, TurnRow.idx)
         )
-        for sid, at, intent, confidence, action, n_results, product_ids in s.execute(q):
+        for sid, at, intent, confidence, action, n_results, product_ids, latency in s.execute(q):
             turns[sid].append(
                 TurnLog(
                     at=epoch(at),
@@ -126,6 +127,7 @@ def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:
                     action=action,
                     n_results=n_results,
                     n_shown=len(product_ids or []),
+                    offered_help=bool((latency or {}).get(OFFER_KEY)),
                 )
             )
         q_events = select(EventRow.session_id, EventRow.created_at, EventRow.type).where(
@@ -133,6 +135,19 @@ def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:
         )
         for sid, at, etype in s.execute(q_events):
             events[sid].append(EventLog(at=epoch(at), type=etype))
+    return turns, events
+
+
+def load_sessions(s: Session, ids: Sequence[str]) -> list[SessionLog]:
+    """The turn, event and order logs of these sessions (in the order of ``ids``; unknown ids and
+    sessions without turns are left out)."""
+    turns, events = read_logs(s, ids)
+    ordered: set[str] = set()
+    channel: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        channel.update(
+            dict(s.execute(select(SessionRow.id, SessionRow.channel).where(SessionRow.id.in_(chunk))).all())
+        )
         ordered |= set(s.scalars(select(OrderRow.session_id).where(OrderRow.session_id.in_(chunk))))
     return [
         SessionLog(
