@@ -65,6 +65,17 @@ def new_session(db: Database) -> str:
 
 # ---------------------------------------------------------------------------- a webhook receiver
 
+#: a valid US shipping address for checkout tests
+ADDRESS = {
+    "name": "Jane Doe",
+    "line1": "12 Main St",
+    "line2": "Apt 4",
+    "city": "Springfield",
+    "region": "IL",
+    "postal_code": "62704",
+    "country": "US",
+}
+
 SECRET = "s3cret-for-tests"
 
 

@@ -21,17 +21,7 @@ from assistant.commerce import (
 )
 from assistant.config import Settings
 from assistant.runtime import Runtime
-from tests.commerce.factories import SECRET, hook_server, insert_product, update_product
-
-ADDRESS = {
-    "name": "Jane Doe",
-    "line1": "12 Main St",
-    "line2": "Apt 4",
-    "city": "Springfield",
-    "region": "IL",
-    "postal_code": "62704",
-    "country": "US",
-}
+from tests.commerce.factories import ADDRESS, SECRET, hook_server, insert_product, update_product
 
 
 @pytest.fixture

@@ -41,16 +41,8 @@ from assistant.errors import (
     SessionNotFound,
 )
 from assistant.models import EventRow, OrderItemRow, OrderRow
+from tests.commerce.factories import ADDRESS
 
-ADDRESS = {
-    "name": "Jane Doe",
-    "line1": "12 Main St",
-    "line2": "Apt 4",
-    "city": "Springfield",
-    "region": "IL",
-    "postal_code": "62704",
-    "country": "US",
-}
 EMAIL = "jane@example.com"
 
 
