@@ -213,11 +213,15 @@ class Forecaster(ABC):
     # ---- shared pieces: empirical intervals and drop frequency of the item, shrunk to the panel
     def _intervals(
         self, series: PriceSeries, origins: IntArray, horizon: int
-    ) -> tuple[FloatArray, FloatArray]:
-        """Log-change quantiles (n_origins, horizon) for the 10th and 90th percentile."""
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """From the item's past h-step log changes, shrunk toward the panel's, each (n_origins, horizon):
+        the 10th and 90th percentile of the log change, and the probability that the price h periods on
+        is below / above the origin's (the shares of past changes each way)."""
         lp = np.log(series.prices)
         low = np.zeros((len(origins), horizon))
         high = np.zeros((len(origins), horizon))
+        below = np.zeros((len(origins), horizon))
+        above = np.zeros((len(origins), horizon))
         for h in range(1, horizon + 1):
             changes = lp[h:] - lp[:-h] if len(lp) > h else np.zeros(0)
             counts = np.clip(origins - h + 1, 0, len(changes)).astype(np.int64)
@@ -226,23 +230,12 @@ class Forecaster(ABC):
             w = counts / (counts + SHRINK_WINDOWS)
             low[:, h - 1] = np.minimum(w * item[:, 0] + (1 - w) * p10, 0.0)
             high[:, h - 1] = np.maximum(w * item[:, 1] + (1 - w) * p90, 0.0)
-        return low, high
-
-    def _moves(self, series: PriceSeries, origins: IntArray, horizon: int) -> tuple[FloatArray, FloatArray]:
-        """Probability (n_origins, horizon) that the price h periods on is below / above the origin's:
-        the item's share of past h-step changes each way, shrunk toward the panel's like the interval."""
-        lp = np.log(series.prices)
-        below = np.zeros((len(origins), horizon))
-        above = np.zeros((len(origins), horizon))
-        for h in range(1, horizon + 1):
-            changes = lp[h:] - lp[:-h] if len(lp) > h else np.zeros(0)
             cum_down = np.concatenate([[0.0], np.cumsum(changes < -MOVE_EPS)])
             cum_up = np.concatenate([[0.0], np.cumsum(changes > MOVE_EPS)])
-            counts = np.clip(origins - h + 1, 0, len(changes)).astype(np.int64)
             p_down, p_up = self.panel.moves(h)
             below[:, h - 1] = (cum_down[counts] + SHRINK_WINDOWS * p_down) / (counts + SHRINK_WINDOWS)
             above[:, h - 1] = (cum_up[counts] + SHRINK_WINDOWS * p_up) / (counts + SHRINK_WINDOWS)
-        return below, above
+        return low, high, below, above
 
     def _drop_rate(self, series: PriceSeries, origins: IntArray, horizon: int) -> FloatArray:
         """The item's share of past ``horizon``-windows with a ≥ 5 % drop, shrunk to the panel rate."""
@@ -280,10 +273,9 @@ class NaiveForecaster(Forecaster):
         self, series: PriceSeries, origins: IntArray, horizon: int, drop_horizon: int | None = None
     ) -> ForecastBatch:
         p0 = series.prices[origins]
-        low, high = self._intervals(series, origins, horizon)
+        low, high, below, above = self._intervals(series, origins, horizon)
         point = np.repeat(p0[:, None], horizon, axis=1)
         drop = self._drop_rate(series, origins, drop_horizon or horizon)
-        below, above = self._moves(series, origins, horizon)
         return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
 
@@ -307,7 +299,7 @@ class SeasonalNaiveForecaster(Forecaster):
             src = origins + h - m * math.ceil(h / m)
             ok = src >= 0
             point[:, h - 1] = np.where(ok, p[np.maximum(src, 0)], p0)
-        low, high = self._intervals(series, origins, horizon)
+        low, high, below, above = self._intervals(series, origins, horizon)
         dh = drop_horizon or horizon
         base = self._drop_rate(series, origins, dh)
         a = origins - m
@@ -319,7 +311,6 @@ class SeasonalNaiveForecaster(Forecaster):
                 window_min = np.minimum(window_min, p[np.clip(a + h, 0, len(p) - 1)])
             last_year = np.where(ok, window_min <= DROP_RATIO * p[np.maximum(a, 0)] + 1e-9, 0.0)
         drop = np.where(ok, 0.5 * base + 0.5 * last_year, base)
-        below, above = self._moves(series, origins, horizon)
         return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
 
@@ -397,13 +388,12 @@ class ETSForecaster(Forecaster):
         damp = np.cumsum(self.phi ** np.arange(1, horizon + 1))
         log_point = level[origins][:, None] + trend[origins][:, None] * damp[None, :]
         point = np.exp(log_point)
-        low, high = self._intervals(series, origins, horizon)
+        low, high, below, above = self._intervals(series, origins, horizon)
         dh = drop_horizon or horizon
         drop = self._drop_rate(series, origins, dh)
         p0 = series.prices[origins]
         path_drop = point[:, : min(dh, horizon)].min(axis=1) <= DROP_RATIO * p0
         drop = np.where(path_drop, np.maximum(drop, 0.5), drop)
-        below, above = self._moves(series, origins, horizon)
         return ForecastBatch(point, point * np.exp(low), point * np.exp(high), drop, below, above)
 
     def to_config(self) -> dict[str, Any]:
