@@ -185,17 +185,18 @@ class GroupRates:
         idx = np.searchsorted(self.dates, dates, side="right") - 1
         g = group if group and group in self.drops else ""
 
-        def counts(table: dict[str, FloatArray], span: int | None) -> FloatArray:
-            cum = np.concatenate([[0.0], table[g]])  # cum[k] = total of the first k grid dates
+        def known(table: FloatArray, span: int | None = None) -> FloatArray:
+            """Windows known by each date (within the last ``span`` grid dates)."""
+            cum = np.concatenate([[0.0], table])  # cum[k] = total of the first k grid dates
             end = cum[idx + 1]
             return end if span is None else end - cum[np.maximum(idx + 1 - span, 0)]
 
         # shrink toward the whole panel's rate as known at that date (itself shrunk to the prior)
-        panel_d = np.concatenate([[0.0], self.drops[""]])[idx + 1]
-        panel_w = np.concatenate([[0.0], self.windows[""]])[idx + 1]
-        prior = (panel_d + _PRIOR_WINDOWS * _PRIOR_RATE) / (panel_w + _PRIOR_WINDOWS)
+        prior = (known(self.drops[""]) + _PRIOR_WINDOWS * _PRIOR_RATE) / (
+            known(self.windows[""]) + _PRIOR_WINDOWS
+        )
         for j, span in enumerate((*GROUP_WINDOWS, None)):
-            d, w = counts(self.drops, span), counts(self.windows, span)
+            d, w = known(self.drops[g], span), known(self.windows[g], span)
             out[:, j] = (d + _PRIOR_WINDOWS * prior) / (w + _PRIOR_WINDOWS) * 10
         out[:, -1] = float(g != "")
         return out
