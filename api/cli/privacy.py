@@ -13,7 +13,11 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("erase")
-def erase(session_id: Annotated[str, typer.Argument(help="the session id to erase")]) -> None:
+def erase(
+    session_id: Annotated[
+        str, typer.Argument(help="the session id to erase (put -- before an id that starts with '-')")
+    ],
+) -> None:
     """Erase one conversation (turns, cart, notices, alerts, photos); its orders stay, scrubbed."""
     from assistant.commerce import SessionNotFound
     from assistant.privacy import erase_session

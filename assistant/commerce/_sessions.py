@@ -20,8 +20,15 @@ _CHANNEL = re.compile(r"^[a-z_]{1,16}$")
 
 
 def new_session_id() -> str:
-    """256 random bits, URL-safe (43 characters)."""
-    return secrets.token_urlsafe(32)
+    """256 random bits, URL-safe (43 characters), starting with a letter or digit.
+
+    A leading ``-`` would read as an option to ``shopassist sessions erase`` (and to most shell
+    tools), so such draws (1 in 32) are drawn again.
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if token[0].isalnum():
+            return token
 
 
 def is_valid_session_id(value: object) -> bool:

@@ -372,6 +372,19 @@ def test_sessions_erase_and_purge(env_settings: Settings) -> None:
     erased = invoke("sessions", "erase", sids[0])
     assert erased.exit_code == 0, erased.output
     assert json.loads(lines(erased.stdout)[-1])["sessions"] == 1
+    # Ids issued before session ids always began with a letter or digit can start with '-':
+    # the help says to put `--` first, and that works.
+    rt = Runtime(env_settings)
+    try:
+        with rt.db.session() as s:
+            old = create_session(s)
+            s.execute(update(SessionRow).where(SessionRow.id == old.id).values(id="-Y" + old.id[2:]))
+    finally:
+        rt.close()
+    assert "put -- before" in " ".join(invoke("sessions", "erase", "--help").stdout.split())
+    dashed = invoke("sessions", "erase", "--", "-Y" + old.id[2:])
+    assert dashed.exit_code == 0, dashed.output
+    assert json.loads(lines(dashed.stdout)[-1])["sessions"] == 1
     again = invoke("sessions", "erase", sids[0])
     assert again.exit_code == 1
     assert again.stderr.strip() == f"error: no session {sids[0]!r}"
