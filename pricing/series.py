@@ -64,6 +64,10 @@ class PriceSeries:
     #: the product's group (department or category, "" when unknown): markdowns come in waves per
     #: department, so the forecaster reads how often the group has been marked down lately
     group: str = ""
+    #: the product this series tracks when a panel holds several stores (M5: the item id), "" when the
+    #: series is its own product.  One item's series in different stores are near copies of each other:
+    #: the neural forecaster holds them out together and counts them once per training pass
+    item: str = ""
 
     def __post_init__(self) -> None:
         n = len(self.prices)
@@ -100,6 +104,7 @@ class PriceSeries:
             event_names=self.event_names,
             freq=self.freq,
             group=self.group,
+            item=self.item,
         )
 
     def next_dates(self, horizon: int) -> list[date]:
@@ -408,6 +413,7 @@ def _read_m5(path: Path, header: list[str], rows: Iterable[list[str]], calendar:
                 event_names=("snap", "event"),
                 freq="W",
                 group=_m5_department(item),
+                item=item,
             )
         )
     return history

@@ -91,6 +91,19 @@ def test_m5_reader_joins_the_calendar_for_dates_and_events(tmp_path: Path) -> No
     assert a.events is not None and a.event_names == ("snap", "event")
     assert a.events[0].tolist() == pytest.approx([2 / 7, 0.0])
     assert a.events[1].tolist() == pytest.approx([1 / 7, 1 / 7])
+    assert a.item == "A"
+
+
+def test_m5_reader_keys_each_store_and_keeps_the_item_shared(tmp_path: Path) -> None:
+    prices, cal = _m5_files(tmp_path)
+    prices.write_text(prices.read_text() + "TX_1,A,11101,2.1\nTX_1,A,11102,2.1\n")
+    h = read_history(prices, "m5", cal)
+    by_key = {s.key: s for s in h.series}
+    assert set(by_key) == {"CA_1/A", "CA_1/B", "TX_1/A"}
+    assert by_key["CA_1/A"].item == by_key["TX_1/A"].item == "A"
+    ca, tx = by_key["CA_1/A"].events, by_key["TX_1/A"].events
+    assert ca is not None and tx is not None
+    assert ca[0, 0] == pytest.approx(2 / 7) and tx[0, 0] == 0.0  # each store reads its own state's SNAP days
 
 
 def test_m5_reader_finds_the_calendar_beside_the_prices(tmp_path: Path) -> None:
