@@ -144,18 +144,18 @@ class _Windows:
     drop: FloatArray
     mask: FloatArray
     #: which item (``PriceSeries.item``, else the series itself) and which origin day each window is
-    group: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    item: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     day: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def take(self, keep: IntArray) -> _Windows:
         return _Windows(
-            self.x[keep], self.ratio[keep], self.drop[keep], self.mask[keep], self.group[keep], self.day[keep]
+            self.x[keep], self.ratio[keep], self.drop[keep], self.mask[keep], self.item[keep], self.day[keep]
         )
 
     def distinct(self, rows: IntArray) -> int:
         """How many different (item, origin day) windows ``rows`` hold: one item's copies in several
         stores are one window of evidence, however many stores repeat it."""
-        return len(np.unique(self.group[rows] * (1 << 32) + self.day[rows]))
+        return len(np.unique(self.item[rows] * (1 << 32) + self.day[rows]))
 
 
 def _windows(
@@ -168,14 +168,14 @@ def _windows(
     """Training windows of every series up to ``until``.  A big panel (all of M5 is 30,490 series ×
     280 weeks) is thinned at random *before* its features are stacked, to about 1.5 × ``max_samples``
     windows, so memory stays bounded; ``fit`` then draws exactly ``max_samples`` uniformly."""
-    xs, rs, ds, ms, gs, days = [], [], [], [], [], []
+    xs, rs, ds, ms, its, days = [], [], [], [], [], []
     cols = config.columns()
     items: dict[tuple[str, str], int] = {}
     lasts = [_valid_until(s, until) for s in series]
     total = sum(max(last - config.min_origin, 0) for last in lasts)
     keep_share = min(1.0, 1.5 * config.max_samples / max(total, 1))
     for s, last in zip(series, lasts, strict=True):
-        g = items.setdefault((s.item, "") if s.item else ("", s.key), len(items))
+        item = items.setdefault((s.item, "") if s.item else ("", s.key), len(items))
         if last - 1 < config.min_origin:
             continue
         origins = np.arange(config.min_origin, last, dtype=np.int64)  # each has at least its h=1 target
@@ -188,7 +188,7 @@ def _windows(
         rs.append(ratio)
         ds.append(drop)
         ms.append(mask)
-        gs.append(np.full(len(origins), g, dtype=np.int64))
+        its.append(np.full(len(origins), item, dtype=np.int64))
         days.append(s.dates[origins].astype("datetime64[D]").astype(np.int64))
     if not xs:
         return _Windows(np.zeros((0, len(cols))), *(np.zeros((0, config.horizon)),) * 3)
@@ -197,7 +197,7 @@ def _windows(
         np.concatenate(rs),
         np.concatenate(ds),
         np.concatenate(ms),
-        np.concatenate(gs),
+        np.concatenate(its),
         np.concatenate(days),
     )
 
@@ -241,9 +241,9 @@ class NeuralForecaster(Forecaster):
             data = data.take(np.sort(rng.choice(len(data.x), self.config.max_samples, replace=False)))
         held = np.zeros(len(data.x), dtype=bool)
         if self.config.point == "auto":
-            groups = np.unique(data.group)
-            if len(groups) >= 10:
-                held = np.isin(data.group, rng.choice(groups, len(groups) // 10, replace=False))
+            items = np.unique(data.item)  # an item's copies in several stores are held out together
+            if len(items) >= 10:
+                held = np.isin(data.item, rng.choice(items, len(items) // 10, replace=False))
         self.mean = data.x[~held].mean(axis=0)
         self.std = np.maximum(data.x[~held].std(axis=0), MIN_STD)
         x = torch.tensor(self._standardise(data.x), dtype=torch.float32)
